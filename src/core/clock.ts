@@ -1,0 +1,51 @@
+import type { AbortScope } from './abort-scope.js';
+
+/** An opaque handle for a timer armed through a {@link Clock}. */
+export type TimerHandle = unknown;
+
+/**
+ * The only source of time in bulwark. Every policy takes one through its `clock` option, so
+ * tests can swap in `VirtualClock` from `bulwark/testing` and never sleep for real.
+ */
+export interface Clock {
+  /** Milliseconds on a monotonic scale that is also close to the Unix epoch. */
+  now(): number;
+  /** Calls `callback` once, `ms` milliseconds from now. */
+  setTimeout(callback: () => void, ms: number): TimerHandle;
+  /** Disarms a timer; a handle that already fired or was cleared is ignored. */
+  clearTimeout(handle: TimerHandle): void;
+}
+
+const origin = performance.timeOrigin;
+
+/**
+ * The real clock: `performance` time (monotonic, so a wall-clock jump cannot stretch a
+ * deadline) offset to the epoch, and Node's own timers.
+ */
+export const systemClock: Clock = {
+  now: () => origin + performance.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/**
+ * Resolves after `ms` on `clock`, or rejects with the scope's abort reason as soon as `scope`
+ * aborts. Either way the timer and the abort listener are gone once it settles.
+ */
+export function sleep(clock: Clock, ms: number, scope?: AbortScope): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (scope?.aborted) {
+      reject(scope.reason);
+      return;
+    }
+    const onAbort = (reason: unknown): void => {
+      clock.clearTimeout(timer);
+      reject(reason);
+    };
+    const timer = clock.setTimeout(() => {
+      scope?.unwatch(onAbort);
+      resolve();
+    }, ms);
+    scope?.watch(onAbort);
+  });
+}

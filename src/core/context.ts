@@ -1,0 +1,89 @@
+import type { AbortScope } from './abort-scope.js';
+
+/** What the caller can pass to `execute` besides the function. */
+export interface ExecuteOptions<D = unknown> {
+  /** Aborting it stops the execution promptly with the signal's reason. */
+  signal?: AbortSignal;
+  /** Identifies the call's target (a host, a tenant); keyed policies partition by it. */
+  key?: string;
+  /** Anything the function or a policy's callbacks need; passed through untouched. */
+  data?: D;
+  /** An absolute deadline on the policies' clock (`clock.now()` scale). Default: none. */
+  deadline?: number;
+}
+
+/** What the function run by a policy receives. */
+export interface ExecutionContext<D = unknown> {
+  /** Aborted when the caller aborts or an enclosing timeout expires. Pass it to your I/O. */
+  readonly signal: AbortSignal;
+  /** 1-based attempt number, set by the nearest enclosing retry. */
+  readonly attempt: number;
+  /** The caller's `key`. */
+  readonly key: string | undefined;
+  /** The caller's `data`. */
+  readonly data: D;
+  /** The earliest of every enclosing timeout's deadline and the caller's; Infinity if none. */
+  readonly deadline: number;
+}
+
+/** The function a policy runs. It may return a value or a promise, or throw. */
+export type Task<T, D = unknown> = (context: ExecutionContext<D>) => T | PromiseLike<T>;
+
+/**
+ * The context of one execution as it passes through a chain of policies. A policy that
+ * changes what the function sees (a retry's attempt, a timeout's deadline and signal)
+ * derives a new one; the others pass theirs on as it is.
+ * @internal
+ */
+export class Context<D = unknown> implements ExecutionContext<D> {
+  constructor(
+    readonly task: Task<unknown, D>,
+    readonly chain: readonly Layer[],
+    readonly scope: AbortScope,
+    readonly attempt: number,
+    readonly key: string | undefined,
+    readonly data: D,
+    readonly deadline: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.scope.signal;
+  }
+
+  withAttempt(attempt: number): Context<D> {
+    return new Context(
+      this.task,
+      this.chain,
+      this.scope,
+      attempt,
+      this.key,
+      this.data,
+      this.deadline,
+    );
+  }
+
+  withScope(scope: AbortScope, deadline: number): Context<D> {
+    return new Context(this.task, this.chain, scope, this.attempt, this.key, this.data, deadline);
+  }
+}
+
+/**
+ * One policy's part in a chain. `run` does the policy's work around `next(context, index + 1)`,
+ * which runs the rest of the chain and finally the task. Passing the position as a number
+ * instead of a closure keeps a pipeline from allocating anything per layer per call.
+ * @internal
+ */
+export interface Layer {
+  run(context: Context, index: number): Promise<unknown>;
+}
+
+/** Runs the chain from position `index`: the layer there, or the task past the end. */
+export function next(context: Context, index: number): Promise<unknown> {
+  const layer = context.chain[index];
+  if (layer !== undefined) return layer.run(context, index);
+  try {
+    return Promise.resolve(context.task(context));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}

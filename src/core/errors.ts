@@ -1,0 +1,69 @@
+/**
+ * Every error bulwark raises is a `ResilienceError` with a stable `code`. Refusals to run
+ * (breaker open, bulkhead full, timed out, ...) extend `ExecutionRejectedError`, so a caller
+ * can tell "we refused" from "it failed".
+ */
+export class ResilienceError extends Error {
+  /** A stable, machine-readable identifier: match on this, not on the message. */
+  readonly code: string = 'RESILIENCE';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Base class of every refusal to run the caller's function. */
+export class ExecutionRejectedError extends ResilienceError {
+  override readonly code: string = 'EXECUTION_REJECTED';
+}
+
+/** A circuit breaker is open (or its half-open probes are all taken). */
+export class BrokenCircuitError extends ExecutionRejectedError {
+  override readonly code: string = 'CIRCUIT_OPEN';
+  /** How long until the breaker admits a probe, when known. Retry honours it as a delay hint. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message = 'Circuit breaker is open', retryAfterMs?: number) {
+    super(message);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** A circuit breaker was isolated by hand and rejects until every isolation is disposed. */
+export class IsolatedCircuitError extends ExecutionRejectedError {
+  override readonly code: string = 'CIRCUIT_ISOLATED';
+  /** Always undefined: an isolation lasts until it is disposed, so no time is known. */
+  readonly retryAfterMs: number | undefined = undefined;
+
+  constructor(message = 'Circuit breaker is isolated') {
+    super(message);
+  }
+}
+
+/** The call ran past its time budget. */
+export class TimeoutError extends ExecutionRejectedError {
+  override readonly code: string = 'TIMEOUT';
+  /** The budget that ran out, in milliseconds. */
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number, options?: ErrorOptions) {
+    super(`Timed out after ${timeoutMs} ms`, options);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** A bulkhead had no free slot and no room in its queue (or the queue wait ran out). */
+export class BulkheadRejectedError extends ExecutionRejectedError {
+  override readonly code: string = 'BULKHEAD_FULL';
+  /** Calls running when this one was refused. */
+  readonly running: number;
+  /** Calls waiting when this one was refused. */
+  readonly queued: number;
+
+  constructor(message: string, running: number, queued: number) {
+    super(message);
+    this.running = running;
+    this.queued = queued;
+  }
+}

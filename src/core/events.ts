@@ -1,0 +1,113 @@
+/** Undoes a subscription. Calling it twice is harmless. */
+export type Disposer = () => void;
+
+/**
+ * Maps each event type of a policy to the shape of its detail, e.g.
+ * `{ retry: { attempt: number; delayMs: number } }`. An interface works too.
+ */
+export type EventMap = object;
+
+export type Listener<T> = (event: T) => void;
+
+/** One event from any policy, as the telemetry bus delivers it. */
+export interface TelemetryEvent {
+  /** The emitting policy's `name` option. */
+  readonly policy: string;
+  /** What sort of policy emitted it: 'retry', 'timeout', 'circuit-breaker', ... */
+  readonly kind: string;
+  /** The event type, as passed to the policy's `on()`. */
+  readonly type: string;
+  /** The event's detail, the same object the policy's own listeners receive. */
+  readonly detail: object;
+}
+
+const busListeners: Listener<TelemetryEvent>[] = [];
+
+/**
+ * Listener errors must not break the call that emitted the event, nor go unseen: like
+ * `EventTarget`, rethrow them on a fresh stack where the process reports them.
+ */
+function deliver<T>(listener: Listener<T>, event: T): void {
+  try {
+    listener(event);
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}
+
+function remove<T>(list: T[], item: T): boolean {
+  const at = list.indexOf(item);
+  if (at === -1) return false;
+  list.splice(at, 1);
+  return true;
+}
+
+/**
+ * The one stream that receives every policy's events, tagged with the policy's name and kind.
+ * Metrics, tracing and logging adapters subscribe here.
+ */
+export const telemetry = {
+  subscribe(listener: Listener<TelemetryEvent>): Disposer {
+    busListeners.push(listener);
+    return () => {
+      remove(busListeners, listener);
+    };
+  },
+  /** True while anything is subscribed. */
+  get active(): boolean {
+    return busListeners.length > 0;
+  },
+};
+
+/**
+ * The typed events of one policy. Emitting sites check `enabled` first, so with no listener
+ * anywhere an event costs one property read and builds nothing.
+ */
+export class PolicyEvents<E extends EventMap> {
+  readonly #policy: string;
+  readonly #kind: string;
+  readonly #listeners = new Map<keyof E, Listener<never>[]>();
+  #count = 0;
+
+  constructor(policy: string, kind: string) {
+    this.#policy = policy;
+    this.#kind = kind;
+  }
+
+  /** True when a listener on this policy or on the telemetry bus would see an event. */
+  get enabled(): boolean {
+    return this.#count > 0 || busListeners.length > 0;
+  }
+
+  on<K extends keyof E & string>(type: K, listener: Listener<E[K]>): Disposer {
+    if (typeof listener !== 'function') {
+      throw new TypeError(`${this.#policy}: listener for "${type}" must be a function`);
+    }
+    let list = this.#listeners.get(type);
+    if (list === undefined) {
+      list = [];
+      this.#listeners.set(type, list);
+    }
+    list.push(listener as Listener<never>);
+    this.#count++;
+    return () => {
+      if (list !== undefined && remove(list, listener as Listener<never>)) this.#count--;
+    };
+  }
+
+  emit<K extends keyof E & string>(type: K, detail: E[K]): void {
+    const list = this.#listeners.get(type) as Listener<E[K]>[] | undefined;
+    if (list !== undefined) for (const listener of list.slice()) deliver(listener, detail);
+    if (busListeners.length > 0) {
+      const event: TelemetryEvent = {
+        policy: this.#policy,
+        kind: this.#kind,
+        type,
+        detail: detail as object,
+      };
+      for (const listener of busListeners.slice()) deliver(listener, event);
+    }
+  }
+}

@@ -1,0 +1,21 @@
+export { AbortScope } from './abort-scope.js';
+export { type Clock, sleep, systemClock, type TimerHandle } from './clock.js';
+export type { ExecuteOptions, ExecutionContext, Task } from './context.js';
+export {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  ExecutionRejectedError,
+  IsolatedCircuitError,
+  ResilienceError,
+  TimeoutError,
+} from './errors.js';
+export {
+  type Disposer,
+  type EventMap,
+  type Listener,
+  type TelemetryEvent,
+  telemetry,
+} from './events.js';
+export { failure, type Outcome, retryAfterHint, success } from './outcome.js';
+export { Pipeline, pipeline } from './pipeline.js';
+export { BasePolicy, type Policy, type PolicyOptions } from './policy.js';

@@ -1,0 +1,94 @@
+import { AbortScope } from './abort-scope.js';
+import type { Clock } from './clock.js';
+import { Context, type ExecuteOptions, type Layer, next, type Task } from './context.js';
+import { type Disposer, type EventMap, type Listener, PolicyEvents } from './events.js';
+
+/** Options every policy takes. */
+export interface PolicyOptions {
+  /** Labels the policy's events and metrics. Default: the policy's kind, e.g. 'retry'. */
+  name?: string;
+  /** Where time comes from. Default: the system clock; tests pass a `VirtualClock`. */
+  clock?: Clock;
+}
+
+/** Anything that can run a function under its protection. */
+export interface Policy {
+  execute<T, D = unknown>(task: Task<T, D>, options?: ExecuteOptions<D>): Promise<T>;
+}
+
+/** Where a pipeline finds the layers a bulwark policy contributes. @internal */
+export const layersOf: unique symbol = Symbol('bulwark.layers');
+
+/**
+ * The base of every bulwark policy: the public `execute`, typed events, and the layer
+ * protocol that lets `pipeline()` run several policies without a closure per layer.
+ */
+export abstract class BasePolicy<E extends EventMap = {}> implements Policy, Layer {
+  readonly name: string;
+  /** @internal */
+  readonly [layersOf]: readonly Layer[];
+  protected readonly events: PolicyEvents<E>;
+
+  protected constructor(kind: string, name: string | undefined, layers?: readonly Layer[]) {
+    if (name !== undefined && (typeof name !== 'string' || name === '')) {
+      throw new TypeError(
+        `${kind}: option "name" must be a non-empty string (got ${describe(name)})`,
+      );
+    }
+    this.name = name ?? kind;
+    this.events = new PolicyEvents<E>(this.name, kind);
+    this[layersOf] = layers ?? [this];
+  }
+
+  /** Subscribes to one of the policy's events; returns the function that unsubscribes. */
+  on<K extends keyof E & string>(type: K, listener: Listener<E[K]>): Disposer {
+    return this.events.on(type, listener);
+  }
+
+  execute<T, D = unknown>(task: Task<T, D>, options?: ExecuteOptions<D>): Promise<T> {
+    if (typeof task !== 'function') {
+      return Promise.reject(
+        new TypeError(`${this.name}: execute() needs a function (got ${describe(task)})`),
+      );
+    }
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const scope = new AbortScope(undefined, signal);
+    const context = new Context<D>(
+      task as Task<unknown, D>,
+      this[layersOf],
+      scope,
+      1,
+      options?.key,
+      options?.data as D,
+      options?.deadline ?? Number.POSITIVE_INFINITY,
+    );
+    const result = next(context as Context, 0) as Promise<T>;
+    return signal === undefined ? result : disposeAfter(result, scope);
+  }
+
+  /** Does this policy's work around `next(context, index + 1)`. @internal */
+  abstract run(context: Context, index: number): Promise<unknown>;
+}
+
+async function disposeAfter<T>(result: Promise<T>, scope: AbortScope): Promise<T> {
+  try {
+    return await result;
+  } finally {
+    scope.dispose();
+  }
+}
+
+/** Renders a bad option value for an error message. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'symbol' || value === null || typeof value !== 'object')
+    return String(value);
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}

@@ -1,0 +1,7 @@
+export {
+  type TimeoutEvents,
+  type TimeoutOptions,
+  TimeoutPolicy,
+  type TimeoutStrategy,
+  timeout,
+} from './timeout.js';

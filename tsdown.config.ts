@@ -1,0 +1,14 @@
+import { defineConfig } from 'tsdown';
+
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    'testing/index': 'src/testing/index.ts',
+  },
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  dts: true,
+  clean: true,
+  sourcemap: true,
+});
