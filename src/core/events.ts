@@ -68,7 +68,8 @@ export const telemetry = {
 export class PolicyEvents<E extends EventMap> {
   readonly #policy: string;
   readonly #kind: string;
-  readonly #listeners = new Map<keyof E, Listener<never>[]>();
+  /** Made on the first `on()`: most policies are never listened to, and each byte counts. */
+  #listeners: Map<keyof E, Listener<never>[]> | undefined;
   #count = 0;
 
   constructor(policy: string, kind: string) {
@@ -85,6 +86,7 @@ export class PolicyEvents<E extends EventMap> {
     if (typeof listener !== 'function') {
       throw new TypeError(`${this.#policy}: listener for "${type}" must be a function`);
     }
+    this.#listeners ??= new Map();
     let list = this.#listeners.get(type);
     if (list === undefined) {
       list = [];
@@ -98,7 +100,7 @@ export class PolicyEvents<E extends EventMap> {
   }
 
   emit<K extends keyof E & string>(type: K, detail: E[K]): void {
-    const list = this.#listeners.get(type) as Listener<E[K]>[] | undefined;
+    const list = this.#listeners?.get(type) as Listener<E[K]>[] | undefined;
     if (list !== undefined) for (const listener of list.slice()) deliver(listener, detail);
     if (busListeners.length > 0) {
       const event: TelemetryEvent = {

@@ -73,7 +73,10 @@ describe('pipeline', () => {
   it('lets a foreign policy join a pipeline and pass its own context on', async () => {
     const clock = new VirtualClock();
     const foreign: Policy = {
-      execute: (task, options) => Promise.resolve(task({ ...contextOf(options), attempt: 7 })),
+      execute: <T, D>(
+        task: (ctx: ExecutionContext<D>) => T | PromiseLike<T>,
+        options?: { signal?: AbortSignal; key?: string; data?: D; deadline?: number },
+      ) => Promise.resolve(task({ ...contextOf(options), attempt: 7 } as ExecutionContext<D>)),
     };
     const attempts: number[] = [];
     await pipeline(timeout(100, { clock }), foreign).execute((ctx) => {

@@ -1,0 +1,214 @@
+import type { AbortScope } from '../core/abort-scope.js';
+import { type Clock, systemClock, type TimerHandle } from '../core/clock.js';
+import { type Context, next } from '../core/context.js';
+import { BulkheadRejectedError } from '../core/errors.js';
+import { BasePolicy, type PolicyOptions } from '../core/policy.js';
+import { checkClock, checkInteger, checkMs, checkOptions } from '../core/validate.js';
+import { Waiter, WaitQueue } from './wait-queue.js';
+
+export interface BulkheadOptions extends PolicyOptions {
+  /** Most calls running at once. Required: an integer >= 1. */
+  limit: number;
+  /**
+   * Most calls waiting for a slot, served first in, first out. An integer >= 0 or Infinity.
+   * Default: 0 (no queue: a call that finds every slot taken is refused at once).
+   */
+  queue?: number;
+  /**
+   * Longest a call may wait in the queue before it is refused with `BulkheadRejectedError`, in
+   * milliseconds (>= 0, or Infinity). Default: Infinity.
+   */
+  queueTimeoutMs?: number;
+}
+
+/** Why a bulkhead refused a call. */
+export type BulkheadRejectReason = 'full' | 'queueTimeout';
+
+/** How a call left the queue. */
+export type BulkheadDequeueResult = 'started' | 'queueTimeout' | 'aborted';
+
+export interface BulkheadEvents {
+  /** A call was refused: every slot and queue place taken, or its queue wait ran out. */
+  rejected: {
+    readonly reason: BulkheadRejectReason;
+    /** Calls running at the refusal. */
+    readonly running: number;
+    /** Calls still waiting at the refusal (the refused call not counted). */
+    readonly queued: number;
+  };
+  /** A call found every slot taken and joined the queue. */
+  queued: {
+    readonly running: number;
+    /** Calls waiting, this one included. */
+    readonly queued: number;
+  };
+  /** A call left the queue: it got a slot, its wait ran out, or its caller aborted. */
+  dequeued: { readonly waitedMs: number; readonly result: BulkheadDequeueResult };
+}
+
+/**
+ * Limits how many calls run at once, with an optional FIFO queue for the overflow. A running
+ * call that settles hands its slot straight to the oldest waiter, so a newcomer can never
+ * overtake the queue.
+ */
+export class BulkheadPolicy extends BasePolicy<BulkheadEvents> {
+  readonly limit: number;
+  readonly queueLimit: number;
+  readonly queueTimeoutMs: number;
+  readonly #clock: Clock;
+  readonly #waiters = new WaitQueue();
+  #running = 0;
+  /** One timer for every queue timeout, armed for the oldest waiter's. */
+  #timer: TimerHandle | undefined;
+  readonly #onTimer = (): void => this.#expire();
+
+  constructor(options: BulkheadOptions) {
+    const opts = checkOptions<BulkheadOptions>('bulkhead', options);
+    super('bulkhead', opts.name);
+    this.limit = checkInteger(this.name, 'limit', opts.limit, 1);
+    this.queueLimit = checkInteger(this.name, 'queue', opts.queue ?? 0, 0, true);
+    this.queueTimeoutMs = checkMs(
+      this.name,
+      'queueTimeoutMs',
+      opts.queueTimeoutMs ?? Number.POSITIVE_INFINITY,
+      0,
+      true,
+    );
+    this.#clock = checkClock(this.name, opts.clock, systemClock);
+  }
+
+  /** Calls holding a slot now. */
+  get running(): number {
+    return this.#running;
+  }
+
+  /** Calls waiting for a slot now. */
+  get queued(): number {
+    return this.#waiters.size;
+  }
+
+  /** @internal */
+  async run(context: Context, index: number): Promise<unknown> {
+    if (context.scope.aborted) throw context.scope.reason;
+    // A slot is only ever free while the queue is empty: release hands it to a waiter first.
+    if (this.#running >= this.limit) return this.#runQueued(context, index);
+    this.#running++;
+    try {
+      return await next(context, index + 1);
+    } finally {
+      this.#release();
+    }
+  }
+
+  async #runQueued(context: Context, index: number): Promise<unknown> {
+    await this.#wait(context.scope);
+    try {
+      // The slot came, but the caller may have aborted in the moment before this resumed.
+      if (context.scope.aborted) throw context.scope.reason;
+      return await next(context, index + 1);
+    } finally {
+      this.#release();
+    }
+  }
+
+  /** Resolves once a slot is handed over; rejects on a full queue, queue timeout or abort. */
+  #wait(scope: AbortScope): Promise<void> {
+    const queued = this.#waiters.size;
+    if (queued >= this.queueLimit) {
+      return Promise.reject(this.#refuse('full', `${this.name} is full`));
+    }
+    const now = this.#clock.now();
+    const waiter = new Waiter(scope, now, now + this.queueTimeoutMs);
+    const promise = new Promise<void>((resolve, reject) => {
+      waiter.resolve = resolve;
+      waiter.reject = reject;
+    });
+    waiter.onAbort = (reason) => this.#abandon(waiter, reason);
+    this.#waiters.push(waiter);
+    // Waiters join in due order, so a timer already armed is armed for an earlier one.
+    if (this.#timer === undefined && waiter.due !== Number.POSITIVE_INFINITY) {
+      this.#arm(this.queueTimeoutMs);
+    }
+    if (this.events.enabled) {
+      this.events.emit('queued', { running: this.#running, queued: queued + 1 });
+    }
+    scope.watch(waiter.onAbort);
+    return promise;
+  }
+
+  /** Frees the caller's slot, or passes it on to the oldest waiter. */
+  #release(): void {
+    const waiter = this.#waiters.shift();
+    if (waiter === undefined) {
+      this.#running--;
+      return;
+    }
+    waiter.scope.unwatch(waiter.onAbort);
+    this.#left(waiter, 'started');
+    waiter.resolve();
+  }
+
+  #abandon(waiter: Waiter, reason: unknown): void {
+    if (!waiter.queued) return;
+    this.#waiters.remove(waiter);
+    this.#left(waiter, 'aborted');
+    waiter.reject(reason);
+  }
+
+  /** Refuses every waiter whose time is up, then re-arms for the oldest one left. */
+  #expire(): void {
+    this.#timer = undefined;
+    const now = this.#clock.now();
+    for (let head = this.#waiters.head; head !== undefined; head = this.#waiters.head) {
+      if (head.due > now) {
+        this.#arm(head.due - now);
+        return;
+      }
+      this.#waiters.remove(head);
+      head.scope.unwatch(head.onAbort);
+      this.#left(head, 'queueTimeout');
+      head.reject(
+        this.#refuse(
+          'queueTimeout',
+          `${this.name} timed out in the queue after ${this.queueTimeoutMs} ms`,
+        ),
+      );
+    }
+  }
+
+  #arm(ms: number): void {
+    // A listener of an event emitted while expiring may have queued a call and armed a timer.
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = this.#clock.setTimeout(this.#onTimer, ms);
+  }
+
+  /** Bookkeeping for a waiter that just left the queue. */
+  #left(waiter: Waiter, result: BulkheadDequeueResult): void {
+    if (this.#waiters.size === 0 && this.#timer !== undefined) {
+      this.#clock.clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (this.events.enabled) {
+      this.events.emit('dequeued', { waitedMs: this.#clock.now() - waiter.since, result });
+    }
+  }
+
+  #refuse(reason: BulkheadRejectReason, what: string): BulkheadRejectedError {
+    const running = this.#running;
+    const queued = this.#waiters.size;
+    if (this.events.enabled) this.events.emit('rejected', { reason, running, queued });
+    return new BulkheadRejectedError(
+      `${what} (${running} of ${this.limit} running, ${queued} of ${this.queueLimit} queued)`,
+      running,
+      queued,
+    );
+  }
+}
+
+/**
+ * Runs at most `limit` calls at once; up to `queue` more wait their turn in order, each for at
+ * most `queueTimeoutMs`. Anything beyond is refused with `BulkheadRejectedError`.
+ */
+export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
+  return new BulkheadPolicy(options);
+}

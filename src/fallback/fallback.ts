@@ -1,0 +1,90 @@
+import { type Context, type ExecutionContext, next } from '../core/context.js';
+import { failure, type Outcome, success } from '../core/outcome.js';
+import { BasePolicy, describe, type PolicyOptions } from '../core/policy.js';
+import { checkFunction, checkOptions } from '../core/validate.js';
+
+/** Makes the substitute from the outcome it replaces. */
+export type FallbackValue<R> = (outcome: Outcome, context: ExecutionContext) => R | PromiseLike<R>;
+
+/** Decides whether an outcome is replaced. */
+export type FallbackHandle = (outcome: Outcome, context: ExecutionContext) => boolean;
+
+export interface FallbackOptions<R = unknown> extends PolicyOptions {
+  /**
+   * The substitute. A function is called with the outcome being replaced and the execution
+   * context, and may return a value or a promise; if it throws or rejects, that error is what
+   * the caller gets. Anything else that is not a function is returned as it is. Required.
+   */
+  value: FallbackValue<R> | Exclude<R, Function>;
+  /**
+   * Which outcomes to replace: return true to fall back. It sees successes too, so a bad result
+   * (an HTTP 503 response) can be replaced. Default: every failure, and no success.
+   */
+  handle?: FallbackHandle;
+}
+
+export interface FallbackEvents {
+  /** An outcome was replaced; emitted just before the substitute is made. */
+  fallback: { readonly outcome: Outcome };
+}
+
+/**
+ * Replaces a failed (or unwanted) outcome of the rest of the pipeline with a substitute. A
+ * caller's abort is never replaced: the caller's reason goes through.
+ */
+export class FallbackPolicy<R = unknown> extends BasePolicy<FallbackEvents> {
+  readonly #value: FallbackValue<R> | R;
+  readonly #handle: FallbackHandle | undefined;
+
+  constructor(options: FallbackOptions<R>) {
+    const opts = checkOptions<FallbackOptions<R>>('fallback', options);
+    super('fallback', opts.name);
+    if (opts.value === undefined) {
+      throw new TypeError(
+        `${this.name}: option "value" must be a function or a substitute value (got ${describe(opts.value)}); to fall back to undefined, pass () => undefined`,
+      );
+    }
+    this.#value = opts.value as FallbackValue<R> | R;
+    this.#handle =
+      opts.handle === undefined
+        ? undefined
+        : checkFunction<FallbackHandle>(this.name, 'handle', opts.handle);
+  }
+
+  /** @internal */
+  async run(context: Context, index: number): Promise<unknown> {
+    let value: unknown;
+    try {
+      value = await next(context, index + 1);
+    } catch (error) {
+      return this.#failed(error, context);
+    }
+    // Only a user's handle can turn a success into a fallback, so only then is an outcome made.
+    if (this.#handle === undefined) return value;
+    const outcome = success(value);
+    return this.#handle(outcome, context) ? this.#substitute(outcome, context) : value;
+  }
+
+  #failed(error: unknown, context: Context): Promise<unknown> {
+    const scope = context.scope;
+    if (scope.aborted) throw scope.reason;
+    const outcome = failure(error);
+    if (this.#handle !== undefined && !this.#handle(outcome, context)) throw error;
+    return this.#substitute(outcome, context);
+  }
+
+  async #substitute(outcome: Outcome, context: Context): Promise<unknown> {
+    if (this.events.enabled) this.events.emit('fallback', { outcome });
+    const value = this.#value;
+    return typeof value === 'function' ? (value as FallbackValue<R>)(outcome, context) : value;
+  }
+}
+
+/**
+ * Answers with a substitute when the rest of the pipeline fails, e.g.
+ * `fallback({ value: () => cachedPrices })`. Put it outermost, so it also covers the refusals
+ * (open breaker, full bulkhead, timeout) of the policies inside it.
+ */
+export function fallback<R = unknown>(options: FallbackOptions<R>): FallbackPolicy<R> {
+  return new FallbackPolicy<R>(options);
+}

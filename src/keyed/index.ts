@@ -1,0 +1,8 @@
+export {
+  type KeyablePolicy,
+  type KeyedEvents,
+  type KeyedEvictReason,
+  type KeyedOptions,
+  KeyedPolicy,
+  keyed,
+} from './keyed.js';
