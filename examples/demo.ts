@@ -41,9 +41,18 @@ async function getJson(url: string, signal?: AbortSignal): Promise<Answer> {
 }
 
 /** Open loop: calls start on schedule whatever the earlier ones are doing, as real traffic does. */
-async function run(call: Call, service: Awaited<ReturnType<typeof startFlakyService>>): Promise<RunResult> {
+async function run(
+  call: Call,
+  service: Awaited<ReturnType<typeof startFlakyService>>,
+): Promise<RunResult> {
   service.startRun();
-  const result: RunResult = { served: 0, fromFallback: 0, failed: 0, latenciesMs: [], reachedService: 0 };
+  const result: RunResult = {
+    served: 0,
+    fromFallback: 0,
+    failed: 0,
+    latenciesMs: [],
+    reachedService: 0,
+  };
   const calls: Promise<void>[] = [];
   const total = RATE_PER_S * RUN_S;
   const begin = performance.now();
@@ -85,7 +94,8 @@ function report(bare: RunResult, guarded: RunResult): void {
   ];
   const pad = (text: string, width: number) => text.padEnd(width);
   console.log(`\n${pad('', 32)}${pad('bare', 14)}with bulwark`);
-  for (const [label, show] of rows) console.log(`${pad(label, 32)}${pad(show(bare), 14)}${show(guarded)}`);
+  for (const [label, show] of rows)
+    console.log(`${pad(label, 32)}${pad(show(bare), 14)}${show(guarded)}`);
 }
 
 const sortedOf = (r: RunResult) => [...r.latenciesMs].sort((a, b) => a - b);
@@ -94,8 +104,15 @@ const ms = (value: number) => `${value.toFixed(0)} ms`;
 
 async function main(): Promise<void> {
   const service = await startFlakyService(PHASES, STALL_MS);
-  console.log(`A flaky service is listening on ${service.url}. Each run sends ${RATE_PER_S} calls/s for ${RUN_S} s:`);
-  console.log(PHASES.map((p) => `  until ${p.untilS} s: ${p.label} (${p.failRate * 100}% 503, ${p.stallRate * 100}% hang ${STALL_MS} ms)`).join('\n'));
+  console.log(
+    `A flaky service is listening on ${service.url}. Each run sends ${RATE_PER_S} calls/s for ${RUN_S} s:`,
+  );
+  console.log(
+    PHASES.map(
+      (p) =>
+        `  until ${p.untilS} s: ${p.label} (${p.failRate * 100}% 503, ${p.stallRate * 100}% hang ${STALL_MS} ms)`,
+    ).join('\n'),
+  );
 
   const breaker = circuitBreaker({
     name: 'items-breaker',
@@ -107,7 +124,10 @@ async function main(): Promise<void> {
   });
   const guarded = pipeline(
     fallback<Answer>({ value: () => ({ source: 'fallback' }) }),
-    retry({ maxAttempts: 3, backoff: backoff.exponential({ initialMs: 25, factor: 2, maxMs: 200, jitter: 'full' }) }),
+    retry({
+      maxAttempts: 3,
+      backoff: backoff.exponential({ initialMs: 25, factor: 2, maxMs: 200, jitter: 'full' }),
+    }),
     breaker,
     timeout(250),
   );
@@ -122,12 +142,15 @@ async function main(): Promise<void> {
   console.log('Run 2: fallback + retry + circuit breaker + timeout...');
   runStart.at = performance.now();
   const protectedRun = await run(
-    (url) => guarded.execute((ctx: ExecutionContext) => getJson(url, ctx.signal)) as Promise<Answer>,
+    (url) =>
+      guarded.execute((ctx: ExecutionContext) => getJson(url, ctx.signal)) as Promise<Answer>,
     service,
   );
   report(bare, protectedRun);
   await service.close();
-  console.log('\nThe breaker stops sending traffic into the outage, the timeout caps every wait, retries');
+  console.log(
+    '\nThe breaker stops sending traffic into the outage, the timeout caps every wait, retries',
+  );
   console.log('absorb the scattered 503s, and the fallback answers when the service cannot.');
 }
 

@@ -1,4 +1,5 @@
 export * from './bulkhead/index.js';
+export * from './circuit-breaker/index.js';
 export * from './core/index.js';
 export * from './fallback/index.js';
 export * from './keyed/index.js';

@@ -36,10 +36,14 @@ async function runAgainst(url: string): Promise<string> {
     .replace("from 'bulwark'", "from '../../src/index.js'")
     .replace('http://127.0.0.1:8080', url);
   await writeFile(script, source);
-  const { stdout } = await run(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), script], {
-    cwd: root,
-    timeout: 20_000,
-  });
+  const { stdout } = await run(
+    process.execPath,
+    [join(root, 'node_modules/tsx/dist/cli.mjs'), script],
+    {
+      cwd: root,
+      timeout: 20_000,
+    },
+  );
   return stdout;
 }
 
@@ -52,13 +56,18 @@ describe('README quick start', () => {
   });
 
   it('type-checks as written', async () => {
-    await writeFile(script, (await quickStart()).replace("from 'bulwark'", "from '../../src/index.js'"));
+    await writeFile(
+      script,
+      (await quickStart()).replace("from 'bulwark'", "from '../../src/index.js'"),
+    );
     await writeFile(
       join(workDir, 'tsconfig.json'),
       JSON.stringify({ extends: '../../tsconfig.json', include: ['quickstart.ts'] }),
     );
     const tsc = join(root, 'node_modules/typescript/bin/tsc');
-    await expect(run(process.execPath, [tsc, '-p', join(workDir, 'tsconfig.json')], { cwd: root })).resolves.toBeDefined();
+    await expect(
+      run(process.execPath, [tsc, '-p', join(workDir, 'tsconfig.json')], { cwd: root }),
+    ).resolves.toBeDefined();
   });
 
   it('returns what a healthy service answers', async () => {

@@ -38,7 +38,10 @@ function seeded(seed: number): () => number {
  * A real HTTP service on loopback that is healthy, then struggles, then recovers, on a fixed
  * schedule: its 503s come back fast, its stalls hang a request for `stallMs`.
  */
-export async function startFlakyService(phases: readonly Phase[], stallMs: number): Promise<FlakyService> {
+export async function startFlakyService(
+  phases: readonly Phase[],
+  stallMs: number,
+): Promise<FlakyService> {
   let startedAt = performance.now();
   let received = 0;
   let random = seeded(42);
@@ -55,7 +58,10 @@ export async function startFlakyService(phases: readonly Phase[], stallMs: numbe
     const delayMs =
       roll < phase.failRate ? 3 : roll < phase.failRate + phase.stallRate ? stallMs : 5 + roll * 10;
     const status = roll < phase.failRate ? 503 : 200;
-    const timer = setTimeout(() => answer(status, { id: request.url, phase: phase.label }), delayMs);
+    const timer = setTimeout(
+      () => answer(status, { id: request.url, phase: phase.label }),
+      delayMs,
+    );
     // A client that gave up closes the connection; stop the timer so nothing lingers.
     response.on('close', () => clearTimeout(timer));
   });

@@ -1,0 +1,44 @@
+import type { Outcome } from '../core/outcome.js';
+import type { CircuitState } from './options.js';
+
+/** Why the breaker changed state. */
+export type StateChangeReason =
+  /** closed -> open: the failure rule was met (consecutive failures or failure rate). */
+  | 'failures'
+  /** closed -> open: the slow-call rate was met. */
+  | 'slow-calls'
+  /** open -> half-open: the break ended. */
+  | 'break-ended'
+  /** half-open -> open: a probe failed (or was slow). */
+  | 'probe-failed'
+  /** half-open -> open: a probe ran past `halfOpen.maxMs`. */
+  | 'probe-hung'
+  /** half-open -> closed: enough probes succeeded. */
+  | 'probes-succeeded'
+  /** any -> isolated: `isolate()` was called. */
+  | 'isolated'
+  /** isolated -> closed: the last isolation was disposed. */
+  | 'isolation-ended'
+  /** any -> closed: `reset()` was called. */
+  | 'reset';
+
+export interface CircuitBreakerEvents {
+  stateChange: {
+    readonly from: CircuitState;
+    readonly to: CircuitState;
+    readonly reason: StateChangeReason;
+  };
+  /** A counted call succeeded: while closed, or as a half-open probe. */
+  success: { readonly state: 'closed' | 'half-open'; readonly slow: boolean };
+  /** A counted call failed. `outcome` is what `failureOn` judged. */
+  failure: {
+    readonly state: 'closed' | 'half-open';
+    readonly outcome: Outcome;
+    readonly slow: boolean;
+  };
+  /** A call was refused without running. */
+  rejected: {
+    readonly state: 'open' | 'half-open' | 'isolated';
+    readonly retryAfterMs: number | undefined;
+  };
+}

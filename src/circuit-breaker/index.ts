@@ -1,0 +1,17 @@
+export { CircuitBreakerPolicy, circuitBreaker } from './circuit-breaker.js';
+export type { CircuitBreakerEvents, StateChangeReason } from './events.js';
+export type {
+  CircuitBreakerOptions,
+  CircuitState,
+  HalfOpenOptions,
+  SlowCallOptions,
+  WindowOptions,
+} from './options.js';
+export type { CircuitBreakerSnapshot } from './snapshot.js';
+export type { CircuitBreakerStats } from './state.js';
+export type {
+  CountWindowSnapshot,
+  TimeBucketSnapshot,
+  TimeWindowSnapshot,
+  WindowSnapshot,
+} from './windows.js';
