@@ -88,17 +88,24 @@ export class BulkheadPolicy extends BasePolicy<BulkheadEvents> {
   }
 
   /** @internal */
-  async run(context: Context, index: number): Promise<unknown> {
-    if (context.scope.aborted) throw context.scope.reason;
+  run(context: Context, index: number): Promise<unknown> {
+    if (context.scope.aborted) return Promise.reject(context.scope.reason);
     // A slot is only ever free while the queue is empty: release hands it to a waiter first.
     if (this.#running >= this.limit) return this.#runQueued(context, index);
     this.#running++;
-    try {
-      return await next(context, index + 1);
-    } finally {
-      this.#release();
-    }
+    // Handlers made once per policy: the free-slot path allocates nothing of its own.
+    return next(context, index + 1).then(this.#releaseWith, this.#releaseWithError);
   }
+
+  readonly #releaseWith = (value: unknown): unknown => {
+    this.#release();
+    return value;
+  };
+
+  readonly #releaseWithError = (error: unknown): never => {
+    this.#release();
+    throw error;
+  };
 
   async #runQueued(context: Context, index: number): Promise<unknown> {
     await this.#wait(context.scope);

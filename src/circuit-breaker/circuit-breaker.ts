@@ -122,21 +122,28 @@ export class CircuitBreakerPolicy extends BasePolicy<CircuitBreakerEvents> {
   }
 
   /** @internal */
-  async run(context: Context, index: number): Promise<unknown> {
+  run(context: Context, index: number): Promise<unknown> {
     const state = this.#state;
-    if (state.state !== 'closed') return this.#guarded(context, index);
+    if (state.state !== 'closed') {
+      try {
+        return this.#guarded(context, index);
+      } catch (refusal) {
+        return Promise.reject(refusal);
+      }
+    }
     const generation = state.generation;
     const start =
       this.#settings.slowMs === Number.POSITIVE_INFINITY ? 0 : this.#settings.clock.now();
-    let value: unknown;
-    try {
-      value = await next(context, index + 1);
-    } catch (error) {
-      if (!ignored(error, context)) this.#settleClosed(false, error, context, generation, start);
-      throw error;
-    }
-    this.#settleClosed(true, value, context, generation, start);
-    return value;
+    return next(context, index + 1).then(
+      (value) => {
+        this.#settleClosed(true, value, context, generation, start);
+        return value;
+      },
+      (error: unknown) => {
+        if (!ignored(error, context)) this.#settleClosed(false, error, context, generation, start);
+        throw error;
+      },
+    );
   }
 
   #settleClosed(

@@ -11,6 +11,14 @@ export type AbortListener = ((reason: unknown) => void) | AbortScope;
  * so a finished execution leaves no listener on a long-lived caller signal.
  */
 export class AbortScope {
+  /**
+   * The root of every call made without a caller signal: it never aborts and keeps no
+   * listeners, so such calls allocate no scope. Its `signal` must not be handed out (a signal
+   * shared by every call would collect user listeners forever); `Context` gives each call its
+   * own instead.
+   */
+  static readonly none: AbortScope = new AbortScope();
+
   readonly #parent: AbortScope | undefined;
   readonly #external: AbortSignal | undefined;
   #aborted = false;
@@ -54,6 +62,7 @@ export class AbortScope {
    * with `unwatch` when the wait it guards is over.
    */
   watch(listener: AbortListener): void {
+    if (this === AbortScope.none) return;
     if (this.aborted) {
       notify(listener, this.reason);
       return;

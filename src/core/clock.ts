@@ -14,6 +14,14 @@ export interface Clock {
   setTimeout(callback: () => void, ms: number): TimerHandle;
   /** Disarms a timer; a handle that already fired or was cleared is ignored. */
   clearTimeout(handle: TimerHandle): void;
+  /**
+   * Optional, like Node's `timeout.unref()`: the timer stays armed but no longer keeps the
+   * process alive. Policies use it to leave a shared timer armed between bursts of calls
+   * instead of clearing and re-arming it for each call. Without it they clear the timer.
+   */
+  unref?(handle: TimerHandle): void;
+  /** Optional, like Node's `timeout.ref()`: undoes `unref`. Present whenever `unref` is. */
+  ref?(handle: TimerHandle): void;
 }
 
 const origin = performance.timeOrigin;
@@ -26,6 +34,8 @@ export const systemClock: Clock = {
   now: () => origin + performance.now(),
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  unref: (handle) => (handle as ReturnType<typeof setTimeout>).unref(),
+  ref: (handle) => (handle as ReturnType<typeof setTimeout>).ref(),
 };
 
 /**

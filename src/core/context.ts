@@ -1,4 +1,4 @@
-import type { AbortScope } from './abort-scope.js';
+import { AbortScope } from './abort-scope.js';
 
 /** What the caller can pass to `execute` besides the function. */
 export interface ExecuteOptions<D = unknown> {
@@ -36,6 +36,9 @@ export type Task<T, D = unknown> = (context: ExecutionContext<D>) => T | Promise
  * @internal
  */
 export class Context<D = unknown> implements ExecutionContext<D> {
+  /** This call's never-aborting signal, made on first read, when its scope is `none`. */
+  #idleSignal: AbortSignal | undefined;
+
   constructor(
     readonly task: Task<unknown, D>,
     readonly chain: readonly Layer[],
@@ -47,7 +50,9 @@ export class Context<D = unknown> implements ExecutionContext<D> {
   ) {}
 
   get signal(): AbortSignal {
-    return this.scope.signal;
+    if (this.scope !== AbortScope.none) return this.scope.signal;
+    this.#idleSignal ??= new AbortController().signal;
+    return this.#idleSignal;
   }
 
   withAttempt(attempt: number): Context<D> {

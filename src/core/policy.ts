@@ -53,7 +53,7 @@ export abstract class BasePolicy<E extends EventMap = {}> implements Policy, Lay
     }
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const scope = new AbortScope(undefined, signal);
+    const scope = signal === undefined ? AbortScope.none : new AbortScope(undefined, signal);
     const context = new Context<D>(
       task as Task<unknown, D>,
       this[layersOf],

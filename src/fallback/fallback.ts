@@ -52,17 +52,17 @@ export class FallbackPolicy<R = unknown> extends BasePolicy<FallbackEvents> {
   }
 
   /** @internal */
-  async run(context: Context, index: number): Promise<unknown> {
-    let value: unknown;
-    try {
-      value = await next(context, index + 1);
-    } catch (error) {
-      return this.#failed(error, context);
-    }
-    // Only a user's handle can turn a success into a fallback, so only then is an outcome made.
-    if (this.#handle === undefined) return value;
+  run(context: Context, index: number): Promise<unknown> {
+    // Only a user's handle can turn a success into a fallback, so only then is a success seen.
+    return next(context, index + 1).then(
+      this.#handle === undefined ? undefined : (value) => this.#succeeded(value, context),
+      (error: unknown) => this.#failed(error, context),
+    );
+  }
+
+  #succeeded(value: unknown, context: Context): unknown {
     const outcome = success(value);
-    return this.#handle(outcome, context) ? this.#substitute(outcome, context) : value;
+    return this.#handle!(outcome, context) ? this.#substitute(outcome, context) : value;
   }
 
   #failed(error: unknown, context: Context): Promise<unknown> {

@@ -4,6 +4,8 @@ interface VirtualTimer {
   readonly id: number;
   readonly due: number;
   readonly callback: () => void;
+  /** False after `unref`: armed, but it would not keep a real process alive. */
+  refed: boolean;
 }
 
 /** Lets every promise reaction that is already queued, and the ones they queue, run. */
@@ -35,7 +37,12 @@ export class VirtualClock implements Clock {
 
   setTimeout(callback: () => void, ms: number): TimerHandle {
     const delay = Number.isFinite(ms) && ms > 0 ? ms : 0;
-    const timer: VirtualTimer = { id: this.#nextId++, due: this.#now + delay, callback };
+    const timer: VirtualTimer = {
+      id: this.#nextId++,
+      due: this.#now + delay,
+      callback,
+      refed: true,
+    };
     const timers = this.#timers;
     let low = 0;
     let high = timers.length;
@@ -53,8 +60,28 @@ export class VirtualClock implements Clock {
     if (at !== -1) this.#timers.splice(at, 1);
   }
 
-  /** How many timers are armed: a test's way to prove nothing was left behind. */
+  unref(handle: TimerHandle): void {
+    const timer = this.#timers.find((t) => t.id === handle);
+    if (timer !== undefined) timer.refed = false;
+  }
+
+  ref(handle: TimerHandle): void {
+    const timer = this.#timers.find((t) => t.id === handle);
+    if (timer !== undefined) timer.refed = true;
+  }
+
+  /**
+   * How many armed timers would keep a real process alive (unref'd ones are not counted): a
+   * test's way to prove nothing was left behind.
+   */
   get pendingTimers(): number {
+    let count = 0;
+    for (const timer of this.#timers) if (timer.refed) count++;
+    return count;
+  }
+
+  /** How many timers are armed, unref'd ones included. */
+  get armedTimers(): number {
     return this.#timers.length;
   }
 
@@ -88,7 +115,7 @@ export class VirtualClock implements Clock {
     await this.advance(timer === undefined ? 0 : timer.due - this.#now);
   }
 
-  /** Fires timers, advancing time, until none is left; refuses to spin past `maxTimers`. */
+  /** Fires timers (unref'd ones too), advancing time, until none is left; refuses to spin past `maxTimers`. */
   async runAll(maxTimers = 10_000): Promise<void> {
     // Code under test often arms its first timer a few promise reactions from now.
     await settle();

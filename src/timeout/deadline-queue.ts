@@ -1,15 +1,13 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
 
 /** One armed deadline: a node of the queue's doubly linked list. */
-export abstract class Deadline {
-  prev: Deadline | undefined = undefined;
-  next: Deadline | undefined = undefined;
-  queued = false;
-
-  constructor(readonly due: number) {}
-
+export interface Deadline {
+  prev: Deadline | undefined;
+  next: Deadline | undefined;
+  queued: boolean;
+  readonly due: number;
   /** Called once when the deadline passes while still queued. */
-  abstract expire(): void;
+  expire(): void;
 }
 
 /**
@@ -17,15 +15,18 @@ export abstract class Deadline {
  * armed for the earliest. One policy's deadlines almost always arrive in order (now + the same
  * budget), so insertion scans from the tail and is O(1) in practice; removal is O(1).
  *
- * Finishing a call removes its deadline but leaves the timer alone unless the queue emptied:
- * a timer that fires early simply re-arms for the new head. So a stream of calls that finish
- * in time costs about one timer per budget period instead of one per call.
+ * Finishing a call removes its deadline but leaves the timer alone: a timer that fires early
+ * simply re-arms for the new head. When the queue empties the timer stays armed but unref'd
+ * (if the clock can), so the next call re-refs it instead of arming a timer of its own. A
+ * stream of calls that finish in time thus costs about one timer per budget period, and an
+ * idle policy never keeps the process alive.
  */
 export class DeadlineQueue {
   #head: Deadline | undefined;
   #tail: Deadline | undefined;
   #timer: TimerHandle | undefined;
   #armedFor = Number.POSITIVE_INFINITY;
+  #refed = false;
   readonly #fire = (): void => this.#onTimer();
 
   constructor(private readonly clock: Clock) {}
@@ -48,6 +49,10 @@ export class DeadlineQueue {
     else after.next = deadline;
     deadline.queued = true;
     if (deadline.due < this.#armedFor) this.#arm(deadline.due);
+    else if (!this.#refed) {
+      this.clock.ref!(this.#timer);
+      this.#refed = true;
+    }
   }
 
   remove(deadline: Deadline): void {
@@ -59,17 +64,24 @@ export class DeadlineQueue {
     else deadline.next.prev = deadline.prev;
     deadline.prev = undefined;
     deadline.next = undefined;
-    if (this.#head === undefined) this.#disarm();
+    if (this.#head === undefined) this.#idle();
   }
 
   #arm(due: number): void {
     if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
     this.#armedFor = due;
+    this.#refed = true;
     this.#timer = this.clock.setTimeout(this.#fire, Math.max(0, due - this.clock.now()));
   }
 
-  #disarm(): void {
-    if (this.#timer === undefined) return;
+  /** Nothing is waiting: let the timer run out unref'd, or clear it if the clock cannot. */
+  #idle(): void {
+    if (this.#timer === undefined || !this.#refed) return;
+    if (this.clock.unref !== undefined && this.clock.ref !== undefined) {
+      this.clock.unref(this.#timer);
+      this.#refed = false;
+      return;
+    }
     this.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#armedFor = Number.POSITIVE_INFINITY;
@@ -78,6 +90,7 @@ export class DeadlineQueue {
   #onTimer(): void {
     this.#timer = undefined;
     this.#armedFor = Number.POSITIVE_INFINITY;
+    this.#refed = false;
     const now = this.clock.now();
     for (let head = this.#head; head !== undefined && head.due <= now; head = this.#head) {
       this.remove(head);

@@ -206,7 +206,29 @@ describe('timeout timers', () => {
     expect(expiredAt).toEqual([100, 110, 125]);
   });
 
-  it('leaves no timer armed once the last call finishes early', async () => {
+  it("reuses one timer for a stream of calls, unref'd while nothing waits", async () => {
+    const clock = new VirtualClock();
+    let armed = 0;
+    const setTimeout = clock.setTimeout.bind(clock);
+    clock.setTimeout = (callback, ms) => {
+      armed++;
+      return setTimeout(callback, ms);
+    };
+    const policy = timeout(100, { clock });
+    for (let i = 0; i < 50; i++) {
+      await policy.execute(() => i);
+      await clock.advance(1);
+    }
+    expect(armed).toBe(1);
+    expect(clock.pendingTimers).toBe(0);
+    expect(clock.armedTimers).toBe(1);
+    // The idle timer fires once, finds nothing waiting and is gone; nothing re-arms it.
+    await clock.advance(100);
+    expect(armed).toBe(1);
+    expect(clock.armedTimers).toBe(0);
+  });
+
+  it('leaves no timer keeping the process alive once the last call finishes early', async () => {
     const clock = new VirtualClock();
     const policy = timeout(100, { clock });
     await Promise.all([policy.execute(() => 1), policy.execute(() => 2)]);

@@ -4,7 +4,7 @@ import { type Context, next } from '../core/context.js';
 import { TimeoutError } from '../core/errors.js';
 import { BasePolicy, type PolicyOptions } from '../core/policy.js';
 import { checkClock, checkMs, checkOneOf, checkOptions } from '../core/validate.js';
-import { Deadline, DeadlineQueue } from './deadline-queue.js';
+import { type Deadline, DeadlineQueue } from './deadline-queue.js';
 
 export type TimeoutStrategy = 'cooperative' | 'aggressive';
 
@@ -22,23 +22,30 @@ export interface TimeoutEvents {
   timeout: { readonly timeoutMs: number; readonly strategy: TimeoutStrategy };
 }
 
-/** A running call's deadline: aborts the call's scope when it passes. */
-class CallDeadline extends Deadline {
+/**
+ * One call under a timeout: its abort scope (a child of the caller's) and, at the same time,
+ * its node in the policy's deadline queue, so a call costs one object here.
+ */
+class TimedCall extends AbortScope implements Deadline {
+  prev: Deadline | undefined = undefined;
+  next: Deadline | undefined = undefined;
+  queued = false;
+  /** Set when the deadline passed: the error the scope was aborted with. */
   error: TimeoutError | undefined = undefined;
 
   constructor(
-    due: number,
+    parent: AbortScope,
+    readonly due: number,
     readonly budgetMs: number,
-    readonly scope: AbortScope,
     readonly policy: TimeoutPolicy,
   ) {
-    super(due);
+    super(parent);
   }
 
   expire(): void {
     this.error = new TimeoutError(this.budgetMs);
     this.policy.expired(this);
-    this.scope.abort(this.error);
+    this.abort(this.error);
   }
 }
 
@@ -66,35 +73,43 @@ export class TimeoutPolicy extends BasePolicy<TimeoutEvents> {
   }
 
   /** @internal */
-  async run(context: Context, index: number): Promise<unknown> {
+  run(context: Context, index: number): Promise<unknown> {
+    if (context.scope.aborted) return Promise.reject(context.scope.reason);
     const start = this.#clock.now();
-    const own = start + this.timeoutMs;
-    const due = Math.min(own, context.deadline);
-    if (context.scope.aborted) throw context.scope.reason;
-    const scope = new AbortScope(context.scope);
-    const deadline = new CallDeadline(due, due - start, scope, this);
-    if (due <= start) deadline.expire();
-    else if (due !== Number.POSITIVE_INFINITY) this.#deadlines.add(deadline);
-    try {
-      if (deadline.error !== undefined) throw deadline.error;
-      const inner = next(context.withScope(scope, due), index + 1);
-      return await (this.strategy === 'aggressive' ? raceAbort(inner, scope) : inner);
-    } catch (error) {
-      // Whatever the function threw after its deadline passed, the cause is the timeout.
-      if (deadline.error !== undefined && error !== deadline.error) {
-        throw new TimeoutError(deadline.budgetMs, { cause: error });
-      }
-      throw error;
-    } finally {
-      this.#deadlines.remove(deadline);
-      scope.dispose();
+    const due = Math.min(start + this.timeoutMs, context.deadline);
+    const call = new TimedCall(context.scope, due, due - start, this);
+    if (due <= start) {
+      call.expire();
+      call.dispose();
+      return Promise.reject(call.error);
     }
+    if (due !== Number.POSITIVE_INFINITY) this.#deadlines.add(call);
+    const inner = next(context.withScope(call, due), index + 1);
+    return (this.strategy === 'aggressive' ? raceAbort(inner, call) : inner).then(
+      (value) => {
+        this.#finish(call);
+        return value;
+      },
+      (error: unknown) => {
+        this.#finish(call);
+        // Whatever the function threw after its deadline passed, the cause is the timeout.
+        if (call.error !== undefined && error !== call.error) {
+          throw new TimeoutError(call.budgetMs, { cause: error });
+        }
+        throw error;
+      },
+    );
+  }
+
+  #finish(call: TimedCall): void {
+    this.#deadlines.remove(call);
+    call.dispose();
   }
 
   /** @internal */
-  expired(deadline: CallDeadline): void {
+  expired(call: TimedCall): void {
     if (this.events.enabled) {
-      this.events.emit('timeout', { timeoutMs: deadline.budgetMs, strategy: this.strategy });
+      this.events.emit('timeout', { timeoutMs: call.budgetMs, strategy: this.strategy });
     }
   }
 }
