@@ -21,7 +21,12 @@ export interface TelemetryEvent {
   readonly detail: object;
 }
 
-const busListeners: Listener<TelemetryEvent>[] = [];
+/**
+ * Listener lists are replaced, never changed in place, when someone subscribes or leaves, so
+ * `emit` can walk the list it read without copying it first (subscriptions are rare, events
+ * are not).
+ */
+let busListeners: readonly Listener<TelemetryEvent>[] = [];
 
 /**
  * Listener errors must not break the call that emitted the event, nor go unseen: like
@@ -37,11 +42,10 @@ function deliver<T>(listener: Listener<T>, event: T): void {
   }
 }
 
-function remove<T>(list: T[], item: T): boolean {
+/** `list` without its first `item`, or the same list when `item` is not in it. */
+function without<T>(list: readonly T[], item: T): readonly T[] {
   const at = list.indexOf(item);
-  if (at === -1) return false;
-  list.splice(at, 1);
-  return true;
+  return at === -1 ? list : [...list.slice(0, at), ...list.slice(at + 1)];
 }
 
 /**
@@ -50,9 +54,12 @@ function remove<T>(list: T[], item: T): boolean {
  */
 export const telemetry = {
   subscribe(listener: Listener<TelemetryEvent>): Disposer {
-    busListeners.push(listener);
+    busListeners = [...busListeners, listener];
+    let subscribed = true;
     return () => {
-      remove(busListeners, listener);
+      if (!subscribed) return;
+      subscribed = false;
+      busListeners = without(busListeners, listener);
     };
   },
   /** True while anything is subscribed. */
@@ -69,7 +76,7 @@ export class PolicyEvents<E extends EventMap> {
   readonly #policy: string;
   readonly #kind: string;
   /** Made on the first `on()`: most policies are never listened to, and each byte counts. */
-  #listeners: Map<keyof E, Listener<never>[]> | undefined;
+  #listeners: Map<keyof E, readonly Listener<never>[]> | undefined;
   #count = 0;
 
   constructor(policy: string, kind: string) {
@@ -87,21 +94,21 @@ export class PolicyEvents<E extends EventMap> {
       throw new TypeError(`${this.#policy}: listener for "${type}" must be a function`);
     }
     this.#listeners ??= new Map();
-    let list = this.#listeners.get(type);
-    if (list === undefined) {
-      list = [];
-      this.#listeners.set(type, list);
-    }
-    list.push(listener as Listener<never>);
+    const listeners = this.#listeners;
+    listeners.set(type, [...(listeners.get(type) ?? []), listener as Listener<never>]);
     this.#count++;
+    let subscribed = true;
     return () => {
-      if (list !== undefined && remove(list, listener as Listener<never>)) this.#count--;
+      if (!subscribed) return;
+      subscribed = false;
+      listeners.set(type, without(listeners.get(type) ?? [], listener as Listener<never>));
+      this.#count--;
     };
   }
 
   emit<K extends keyof E & string>(type: K, detail: E[K]): void {
-    const list = this.#listeners?.get(type) as Listener<E[K]>[] | undefined;
-    if (list !== undefined) for (const listener of list.slice()) deliver(listener, detail);
+    const list = this.#listeners?.get(type) as readonly Listener<E[K]>[] | undefined;
+    if (list !== undefined) for (const listener of list) deliver(listener, detail);
     if (busListeners.length > 0) {
       const event: TelemetryEvent = {
         policy: this.#policy,
@@ -109,7 +116,7 @@ export class PolicyEvents<E extends EventMap> {
         type,
         detail: detail as object,
       };
-      for (const listener of busListeners.slice()) deliver(listener, event);
+      for (const listener of busListeners) deliver(listener, event);
     }
   }
 }

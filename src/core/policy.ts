@@ -71,12 +71,17 @@ export abstract class BasePolicy<E extends EventMap = {}> implements Policy, Lay
   abstract run(context: Context, index: number): Promise<unknown>;
 }
 
-async function disposeAfter<T>(result: Promise<T>, scope: AbortScope): Promise<T> {
-  try {
-    return await result;
-  } finally {
-    scope.dispose();
-  }
+function disposeAfter<T>(result: Promise<T>, scope: AbortScope): Promise<T> {
+  return result.then(
+    (value) => {
+      scope.dispose();
+      return value;
+    },
+    (error: unknown) => {
+      scope.dispose();
+      throw error;
+    },
+  );
 }
 
 /** Renders a bad option value for an error message. */

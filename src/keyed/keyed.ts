@@ -65,6 +65,11 @@ export class KeyedPolicy<P extends KeyablePolicy> extends BasePolicy<KeyedEvents
   readonly #factory: (key: string) => P;
   readonly #clock: Clock;
   readonly #entries = new Map<string, Entry<P>>();
+  /**
+   * The eviction hand: one live iterator kept across evictions. A fresh `entries()` iterator
+   * would walk past every slot deleted since the map last compacted, making each eviction O(n).
+   */
+  #hand: MapIterator<[string, Entry<P>]> | undefined;
   #nextSweep = Number.POSITIVE_INFINITY;
 
   constructor(factory: (key: string) => P, options?: KeyedOptions) {
@@ -155,14 +160,22 @@ export class KeyedPolicy<P extends KeyablePolicy> extends BasePolicy<KeyedEvents
     const entries = this.#entries;
     let passes = entries.size * 2;
     while (entries.size > this.maxKeys && passes-- > 0) {
-      const [key, entry] = entries.entries().next().value!;
-      entries.delete(key);
-      if (key === justAdded || entry.used || entry.inFlight > 0) {
-        entry.used = false;
-        entries.set(key, entry);
-      } else if (this.events.enabled) {
-        this.events.emit('evicted', { key, reason: 'capacity' });
+      let step = this.#hand?.next();
+      if (step === undefined || step.done) {
+        this.#hand = entries.entries();
+        step = this.#hand.next();
+        if (step.done) return;
       }
+      const [key, entry] = step.value;
+      if (key === justAdded || entry.used || entry.inFlight > 0) {
+        // Re-inserting puts it behind the hand, which reaches it again only after a full turn.
+        entry.used = false;
+        entries.delete(key);
+        entries.set(key, entry);
+        continue;
+      }
+      entries.delete(key);
+      if (this.events.enabled) this.events.emit('evicted', { key, reason: 'capacity' });
     }
   }
 

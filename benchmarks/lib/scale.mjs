@@ -1,0 +1,130 @@
+/** The scale cases: each measurement runs alone in a fresh child process with --expose-gc. */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { benchDir } from './env.mjs';
+
+const memoryBudget = {
+  id: 'breaker-memory',
+  text: 'memory per idle breaker ≤500 B',
+  check: (r) => ({ measured: r.bytesPerBreaker, unit: 'B', pass: r.bytesPerBreaker <= 500 }),
+};
+const timerBudget = {
+  id: 'inflight-timers',
+  text: '100k in-flight timeouts: bounded timers (≤10, not one per call)',
+  check: (r) => ({ measured: r.timers, unit: 'live timers', pass: r.timers <= 10 }),
+};
+const keyedBudget = {
+  id: 'keyed-bound',
+  text: '1M distinct keys through a keyed breaker: ≤10,000 keys kept (its maxKeys), heap ≤32 MB, runs in a 96 MB old space',
+  check: (r) => ({
+    measured: r.keysKept,
+    unit: `keys kept, heap ${r.heapDeltaMB.toFixed(1)} MB, rss ${r.rssMB.toFixed(0)} MB`,
+    pass: r.keysKept <= 10_000 && r.heapDeltaMB <= 32,
+  }),
+};
+
+export const scaleFamilies = [
+  {
+    id: 'scale-breaker-memory',
+    title: 'memory per idle circuit breaker (each served one call; heap after GC / count)',
+    script: 'breaker-memory.mjs',
+    count: 100_000,
+    runs: [
+      { args: ['bulwark-consecutive'], library: 'bulwark', budget: memoryBudget },
+      { args: ['bulwark-window'], library: 'bulwark', budget: memoryBudget },
+      { args: ['cockatiel-consecutive'], library: 'cockatiel' },
+      { args: ['cockatiel-count'], library: 'cockatiel' },
+      { args: ['opossum-defaults'], library: 'opossum' },
+      { args: ['opossum-lean'], library: 'opossum' },
+    ],
+  },
+  {
+    id: 'scale-timeout-inflight',
+    title: 'calls in flight at once through one timeout policy (60 s budget, never reached)',
+    script: 'timeout-inflight.mjs',
+    count: 100_000,
+    runs: ['unread', 'read'].flatMap((variant) => [
+      { args: ['bare', variant], library: 'bare' },
+      { args: ['bulwark', variant], library: 'bulwark', budget: timerBudget },
+      { args: ['cockatiel', variant], library: 'cockatiel' },
+      { args: ['opossum', variant], library: 'opossum' },
+    ]),
+  },
+  {
+    id: 'scale-keyed-breaker',
+    title: 'keyed(() => circuitBreaker(...)), one call per distinct key',
+    script: 'keyed-breaker.mjs',
+    count: 1_000_000,
+    runs: [
+      { args: ['all'], library: 'bulwark' },
+      // A capped heap makes the resident set mean something: V8 otherwise lets old space grow
+      // far past what is live before it collects.
+      {
+        args: ['bounded'],
+        library: 'bulwark',
+        budget: keyedBudget,
+        nodeArgs: ['--max-old-space-size=96'],
+      },
+    ],
+  },
+];
+
+function runChild(script, args, nodeArgs = []) {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', ...nodeArgs, join(benchDir, 'scale', script), ...args],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      err += chunk;
+    });
+    child.on('close', (code) => {
+      const last = out.trim().split('\n').at(-1);
+      try {
+        resolve(JSON.parse(last));
+      } catch {
+        resolve({
+          error: `exit ${code}: ${(err || out).trim().split('\n').slice(-3).join(' | ')}`,
+        });
+      }
+    });
+  });
+}
+
+export async function runScaleFamily(family, options, log) {
+  const count = Math.max(1, Math.round(family.count * options.scaleFactor));
+  const rows = [];
+  for (const run of family.runs) {
+    const args = [...run.args, String(count)];
+    const result = await runChild(family.script, args, run.nodeArgs);
+    const row = {
+      family: family.id,
+      library: run.library,
+      label: [run.args.join(' '), `×${count.toLocaleString('en-US')}`].filter(Boolean).join(' '),
+      count,
+      status: 'ok',
+    };
+    if (result.skipped !== undefined) {
+      row.status = 'skipped';
+      row.reason = result.skipped;
+    } else if (result.error !== undefined) {
+      row.status = 'error';
+      row.reason = result.error;
+    } else {
+      row.result = result;
+      if (run.budget !== undefined)
+        row.scaleBudget = { ...run.budget, ...run.budget.check(result) };
+    }
+    if (row.status !== 'ok') log(`  ${row.status.padEnd(7)} ${row.label}: ${row.reason}`);
+    rows.push(row);
+  }
+  return rows;
+}

@@ -1,0 +1,212 @@
+/**
+ * bulwark's benchmark suite: bulwark and its peers side by side, in one process and one run,
+ * reported as ratios to a bare `await fn()`, then scale cases in fresh child processes.
+ * `node --expose-gc benchmarks/run.mjs --help` lists the options.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchDir, environment, loadBulwark } from './lib/env.mjs';
+import { runFamily } from './lib/micro.mjs';
+import {
+  budgetTable,
+  environmentLines,
+  evaluateBudgets,
+  familyTable,
+  markdownReport,
+} from './lib/report.mjs';
+import { runScaleFamily, scaleFamilies } from './lib/scale.mjs';
+import breaker from './micro/breaker.mjs';
+import bulkhead from './micro/bulkhead.mjs';
+import floor from './micro/floor.mjs';
+import pipeline from './micro/pipeline.mjs';
+import retry from './micro/retry.mjs';
+import timeout from './micro/timeout.mjs';
+
+const microFamilies = [...floor, ...retry, ...breaker, ...timeout, ...bulkhead, ...pipeline];
+
+const usage = `usage: node --expose-gc benchmarks/run.mjs [options]
+  --filter TEXT      run only families whose id contains TEXT (repeatable, or comma-separated)
+  --json FILE        write all results as JSON to FILE
+  --markdown [FILE]  write a Markdown report (default: benchmarks/RESULTS.md)
+  --rounds N         measurement rounds per case, fastest kept (default 5)
+  --time MS          minimum CPU time per measurement round (default 200)
+  --quick            1 round of 100 ms, scale counts ÷10: a smoke test, not a result
+  --no-scale         skip the scale cases (child processes)
+  --strict           exit with status 1 when a budget fails
+  --list             list the families and exit`;
+
+function parse(argv) {
+  const options = {
+    filter: [],
+    json: undefined,
+    markdown: undefined,
+    rounds: 5,
+    timeMs: 200,
+    scaleFactor: 1,
+    scale: true,
+    strict: false,
+    list: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--filter':
+        options.filter.push(...value().split(',').filter(Boolean));
+        break;
+      case '--json':
+        options.json = resolve(value());
+        break;
+      case '--markdown': {
+        const next = inline ?? (argv[i + 1]?.startsWith('--') ? undefined : argv[++i]);
+        options.markdown = resolve(next ?? join(benchDir, 'RESULTS.md'));
+        break;
+      }
+      case '--rounds':
+        options.rounds = Math.max(1, Number.parseInt(value(), 10));
+        break;
+      case '--time':
+        options.timeMs = Math.max(10, Number(value()));
+        break;
+      case '--quick':
+        options.rounds = 1;
+        options.timeMs = 100;
+        options.scaleFactor = 0.1;
+        break;
+      case '--no-scale':
+        options.scale = false;
+        break;
+      case '--strict':
+        options.strict = true;
+        break;
+      case '--list':
+        options.list = true;
+        break;
+      case '--help':
+      case '-h':
+        console.log(usage);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown option ${argv[i]}\n${usage}`);
+    }
+  }
+  options.cpuTimeNs = options.timeMs * 1e6;
+  return options;
+}
+
+// mitata collects garbage between cases and the scale cases measure heaps: both need gc.
+if (typeof globalThis.gc !== 'function') {
+  const self = fileURLToPath(import.meta.url);
+  const child = spawnSync(
+    process.execPath,
+    ['--expose-gc', ...process.execArgv, self, ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
+  process.exit(child.status ?? 1);
+}
+
+let options;
+try {
+  options = parse(process.argv.slice(2));
+} catch (error) {
+  console.error(error.message);
+  process.exit(2);
+}
+
+const selected = (family) =>
+  options.filter.length === 0 || options.filter.some((f) => family.id.includes(f));
+const micro = microFamilies.filter(selected);
+const scale = options.scale ? scaleFamilies.filter(selected) : [];
+
+if (options.list) {
+  for (const f of [...microFamilies, ...scaleFamilies])
+    console.log(`${f.id.padEnd(24)} ${f.title}`);
+  process.exit(0);
+}
+if (micro.length + scale.length === 0) {
+  console.error(`no family matches --filter ${options.filter.join(',')}; try --list`);
+  process.exit(2);
+}
+
+const env = environment();
+console.log('bulwark benchmarks');
+for (const line of environmentLines(env)) console.log(`  ${line}`);
+if (!process.version.startsWith('v24.')) {
+  console.log(
+    `  warning: expected Node 24 (run through \`npm run bench\`), got ${process.version}`,
+  );
+}
+
+const require = createRequire(join(benchDir, 'package.json'));
+const libs = {
+  bulwark: await loadBulwark(),
+  cockatiel: await import(require.resolve('cockatiel')),
+  CircuitBreaker: require('opossum'),
+  pRetry: (await import(require.resolve('p-retry'))).default,
+  pLimit: (await import(require.resolve('p-limit'))).default,
+};
+
+const log = (line) => console.log(line);
+const families = [];
+const started = performance.now();
+
+for (const family of micro) {
+  console.log(`\n${family.id}: ${family.title}`);
+  const rows = await runFamily(family, libs, options, log);
+  console.log(familyTable(family, rows));
+  families.push({ family, rows });
+}
+for (const family of scale) {
+  console.log(`\n${family.id}: ${family.title}`);
+  const rows = await runScaleFamily(family, options, log);
+  console.log(familyTable(family, rows));
+  families.push({ family, rows });
+}
+
+const microRows = families.filter((f) => !f.family.script).flatMap((f) => f.rows);
+const scaleRows = families.filter((f) => f.family.script).flatMap((f) => f.rows);
+const budgets = evaluateBudgets(microRows, scaleRows);
+console.log('\nbudgets (ratios to the bare call measured in the same run)');
+console.log(budgets.length > 0 ? budgetTable(budgets) : '  none in the selected families');
+console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+
+const report = { env, options, families, budgets };
+if (options.json !== undefined) {
+  write(options.json, `${JSON.stringify(toJson(report), null, 2)}\n`);
+  console.log(`wrote ${options.json}`);
+}
+if (options.markdown !== undefined) {
+  write(options.markdown, markdownReport(report));
+  console.log(`wrote ${options.markdown}`);
+}
+process.exit(options.strict && budgets.some((b) => b.status === 'FAIL') ? 1 : 0);
+
+function write(path, text) {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}
+
+function toJson({ env, options, families, budgets }) {
+  return {
+    env,
+    options: { ...options, filter: options.filter },
+    families: families.map(({ family, rows }) => ({
+      id: family.id,
+      title: family.title,
+      kind: family.script ? 'scale' : 'micro',
+      rows: rows.map(({ budget, scaleBudget, ...row }) => ({
+        ...row,
+        budget: (budget ?? scaleBudget)?.text,
+      })),
+    })),
+    budgets,
+  };
+}
