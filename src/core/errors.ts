@@ -2,25 +2,21 @@
  * Every error bulwark raises is a `ResilienceError` with a stable `code`. Refusals to run
  * (breaker open, bulkhead full, timed out, ...) extend `ExecutionRejectedError`, so a caller
  * can tell "we refused" from "it failed".
+ *
+ * `name` and `code` live on each class's prototype rather than on every instance: refusals are
+ * made in bulk while a dependency is down, and per-instance fields, redefined at each level of
+ * the hierarchy, cost half as much again as the stack capture itself.
  */
 export class ResilienceError extends Error {
   /** A stable, machine-readable identifier: match on this, not on the message. */
-  readonly code: string = 'RESILIENCE';
-
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+  declare readonly code: string;
 }
 
 /** Base class of every refusal to run the caller's function. */
-export class ExecutionRejectedError extends ResilienceError {
-  override readonly code: string = 'EXECUTION_REJECTED';
-}
+export class ExecutionRejectedError extends ResilienceError {}
 
 /** A circuit breaker is open (or its half-open probes are all taken). */
 export class BrokenCircuitError extends ExecutionRejectedError {
-  override readonly code: string = 'CIRCUIT_OPEN';
   /** How long until the breaker admits a probe, when known. Retry honours it as a delay hint. */
   readonly retryAfterMs: number | undefined;
 
@@ -32,7 +28,6 @@ export class BrokenCircuitError extends ExecutionRejectedError {
 
 /** A circuit breaker was isolated by hand and rejects until every isolation is disposed. */
 export class IsolatedCircuitError extends ExecutionRejectedError {
-  override readonly code: string = 'CIRCUIT_ISOLATED';
   /** Always undefined: an isolation lasts until it is disposed, so no time is known. */
   readonly retryAfterMs: number | undefined = undefined;
 
@@ -43,7 +38,6 @@ export class IsolatedCircuitError extends ExecutionRejectedError {
 
 /** The call ran past its time budget. */
 export class TimeoutError extends ExecutionRejectedError {
-  override readonly code: string = 'TIMEOUT';
   /** The budget that ran out, in milliseconds. */
   readonly timeoutMs: number;
 
@@ -55,7 +49,6 @@ export class TimeoutError extends ExecutionRejectedError {
 
 /** A bulkhead had no free slot and no room in its queue (or the queue wait ran out). */
 export class BulkheadRejectedError extends ExecutionRejectedError {
-  override readonly code: string = 'BULKHEAD_FULL';
   /** Calls running when this one was refused. */
   readonly running: number;
   /** Calls waiting when this one was refused. */
@@ -66,4 +59,19 @@ export class BulkheadRejectedError extends ExecutionRejectedError {
     this.running = running;
     this.queued = queued;
   }
+}
+
+const identities: [Function, string][] = [
+  [ResilienceError, 'RESILIENCE'],
+  [ExecutionRejectedError, 'EXECUTION_REJECTED'],
+  [BrokenCircuitError, 'CIRCUIT_OPEN'],
+  [IsolatedCircuitError, 'CIRCUIT_ISOLATED'],
+  [TimeoutError, 'TIMEOUT'],
+  [BulkheadRejectedError, 'BULKHEAD_FULL'],
+];
+for (const [type, code] of identities) {
+  Object.defineProperties(type.prototype, {
+    name: { value: type.name, writable: true, configurable: true },
+    code: { value: code, writable: false, configurable: true },
+  });
 }
