@@ -6,24 +6,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchDir, loadBulwark } from './lib/env.mjs';
-import breaker from './micro/breaker.mjs';
-import bulkhead from './micro/bulkhead.mjs';
-import floor from './micro/floor.mjs';
-import pipeline from './micro/pipeline.mjs';
-import retry from './micro/retry.mjs';
-import timeout from './micro/timeout.mjs';
+import { loadLibraries, microFamilies } from './lib/families.mjs';
 
 const [familyId, library = 'bulwark', seconds = '3', top = '20'] = process.argv.slice(2);
-const families = [...floor, ...retry, ...breaker, ...timeout, ...bulkhead, ...pipeline];
-const family = families.find((f) => f.id === familyId);
+const family = microFamilies.find((f) => f.id === familyId);
 if (family === undefined) {
   console.error(`usage: node benchmarks/profile.mjs <family> [library] [seconds] [top]
-families: ${families.map((f) => f.id).join(', ')}`);
+families: ${microFamilies.map((f) => f.id).join(', ')}`);
   process.exit(2);
 }
 
@@ -43,14 +35,7 @@ if (process.env.BULWARK_PROFILE_CHILD === undefined) {
   process.exit(0);
 }
 
-const require = createRequire(join(benchDir, 'package.json'));
-const libs = {
-  bulwark: await loadBulwark(),
-  cockatiel: await import(require.resolve('cockatiel')),
-  CircuitBreaker: require('opossum'),
-  pRetry: (await import(require.resolve('p-retry'))).default,
-  pLimit: (await import(require.resolve('p-limit'))).default,
-};
+const libs = await loadLibraries();
 const entry = family.cases.find((c) => c.library === library);
 if (entry === undefined) throw new Error(`${familyId} has no ${library} case`);
 const missing = (entry.needs ?? []).filter((name) => libs.bulwark[name] === undefined);

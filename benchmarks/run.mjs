@@ -5,10 +5,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchDir, environment, loadBulwark } from './lib/env.mjs';
+import { benchDir, environment } from './lib/env.mjs';
+import { loadLibraries, microFamilies } from './lib/families.mjs';
 import { runFamily } from './lib/micro.mjs';
 import {
   budgetTable,
@@ -18,14 +18,6 @@ import {
   markdownReport,
 } from './lib/report.mjs';
 import { runScaleFamily, scaleFamilies } from './lib/scale.mjs';
-import breaker from './micro/breaker.mjs';
-import bulkhead from './micro/bulkhead.mjs';
-import floor from './micro/floor.mjs';
-import pipeline from './micro/pipeline.mjs';
-import retry from './micro/retry.mjs';
-import timeout from './micro/timeout.mjs';
-
-const microFamilies = [...floor, ...retry, ...breaker, ...timeout, ...bulkhead, ...pipeline];
 
 const usage = `usage: node --expose-gc benchmarks/run.mjs [options]
   --filter TEXT      run only families whose id contains TEXT (repeatable, or comma-separated)
@@ -145,14 +137,7 @@ if (!process.version.startsWith('v24.')) {
   );
 }
 
-const require = createRequire(join(benchDir, 'package.json'));
-const libs = {
-  bulwark: await loadBulwark(),
-  cockatiel: await import(require.resolve('cockatiel')),
-  CircuitBreaker: require('opossum'),
-  pRetry: (await import(require.resolve('p-retry'))).default,
-  pLimit: (await import(require.resolve('p-limit'))).default,
-};
+const libs = await loadLibraries();
 
 const log = (line) => console.log(line);
 const families = [];

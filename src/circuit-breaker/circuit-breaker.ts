@@ -164,9 +164,7 @@ export class CircuitBreakerPolicy extends BasePolicy<CircuitBreakerEvents> {
     const failureOn = settings.failureOn;
     if (failureOn !== undefined) {
       try {
-        flags = failureOn(ok ? success(result) : failure(result), context)
-          ? flags | FAILED
-          : flags & SLOW;
+        flags = judged(failureOn, flags, ok, result, context);
       } catch (error) {
         this.#countClosed(flags | FAILED, now, ok, result);
         throw error;
@@ -270,9 +268,7 @@ export class CircuitBreakerPolicy extends BasePolicy<CircuitBreakerEvents> {
     const failureOn = settings.failureOn;
     if (failureOn !== undefined) {
       try {
-        flags = failureOn(ok ? success(result) : failure(result), context)
-          ? flags | FAILED
-          : flags & SLOW;
+        flags = judged(failureOn, flags, ok, result, context);
       } catch (error) {
         this.#countProbe(slot, flags | FAILED, ok, result);
         throw error;
@@ -371,6 +367,17 @@ export class CircuitBreakerPolicy extends BasePolicy<CircuitBreakerEvents> {
  * open, ...) so the dependency never saw it. An inner timeout does count: the dependency was
  * too slow.
  */
+/** A settled call's flags as `failureOn` judges its outcome: FAILED set or cleared, SLOW kept. */
+function judged(
+  failureOn: NonNullable<Settings['failureOn']>,
+  flags: number,
+  ok: boolean,
+  result: unknown,
+  context: Context,
+): number {
+  return failureOn(ok ? success(result) : failure(result), context) ? flags | FAILED : flags & SLOW;
+}
+
 function ignored(error: unknown, context: Context): boolean {
   if (context.scope.aborted) return true;
   return error instanceof ExecutionRejectedError && !(error instanceof TimeoutError);

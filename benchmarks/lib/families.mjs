@@ -1,0 +1,24 @@
+/** The micro-benchmark families and the libraries they measure, shared by run and profile. */
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import breaker from '../micro/breaker.mjs';
+import bulkhead from '../micro/bulkhead.mjs';
+import floor from '../micro/floor.mjs';
+import pipeline from '../micro/pipeline.mjs';
+import retry from '../micro/retry.mjs';
+import timeout from '../micro/timeout.mjs';
+import { benchDir, loadBulwark } from './env.mjs';
+
+export const microFamilies = [...floor, ...retry, ...breaker, ...timeout, ...bulkhead, ...pipeline];
+
+/** bulwark's build and the peers, as the cases' `make()` functions receive them. */
+export async function loadLibraries() {
+  const require = createRequire(join(benchDir, 'package.json'));
+  return {
+    bulwark: await loadBulwark(),
+    cockatiel: await import(require.resolve('cockatiel')),
+    CircuitBreaker: require('opossum'),
+    pRetry: (await import(require.resolve('p-retry'))).default,
+    pLimit: (await import(require.resolve('p-limit'))).default,
+  };
+}
