@@ -39,6 +39,27 @@ describe('pipeline', () => {
     expect(() => pipeline({} as Policy)).toThrow(/argument 1 must be a policy/);
   });
 
+  it('refuses bad execute options with errors naming them, without running the task', async () => {
+    let ran = false;
+    const task = () => {
+      ran = true;
+    };
+    const p = pipeline();
+    await expect(p.execute(task, 'fast' as never)).rejects.toThrow(
+      'pipeline: execute() options must be an object (got "fast")',
+    );
+    await expect(p.execute(task, { signal: {} as AbortSignal })).rejects.toThrow(
+      'pipeline: execute() option "signal" must be an AbortSignal (got {})',
+    );
+    await expect(p.execute(task, { key: 7 as never })).rejects.toThrow(
+      'pipeline: execute() option "key" must be a string (got 7)',
+    );
+    await expect(p.execute(task, { deadline: Number.NaN })).rejects.toThrow(
+      `pipeline: execute() option "deadline" must be a number on the clock's scale (got NaN)`,
+    );
+    expect(ran).toBe(false);
+  });
+
   it('rejects at once with the caller reason when the signal is already aborted', async () => {
     const controller = new AbortController();
     controller.abort(new Error('caller gave up'));

@@ -51,6 +51,12 @@ export abstract class BasePolicy<E extends EventMap = {}> implements Policy, Lay
         new TypeError(`${this.name}: execute() needs a function (got ${describe(task)})`),
       );
     }
+    if (options !== undefined) {
+      const problem = executeOptionsProblem(options);
+      if (problem !== undefined) {
+        return Promise.reject(new TypeError(`${this.name}: execute() ${problem}`));
+      }
+    }
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const scope = signal === undefined ? AbortScope.none : new AbortScope(undefined, signal);
@@ -82,6 +88,24 @@ function disposeAfter<T>(result: Promise<T>, scope: AbortScope): Promise<T> {
       throw error;
     },
   );
+}
+
+/** What is wrong with a caller's `execute` options, or undefined when nothing is. */
+function executeOptionsProblem(options: unknown): string | undefined {
+  if (typeof options !== 'object' || options === null) {
+    return `options must be an object (got ${describe(options)})`;
+  }
+  const { signal, key, deadline } = options as ExecuteOptions;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    return `option "signal" must be an AbortSignal (got ${describe(signal)})`;
+  }
+  if (key !== undefined && typeof key !== 'string') {
+    return `option "key" must be a string (got ${describe(key)})`;
+  }
+  if (deadline !== undefined && (typeof deadline !== 'number' || Number.isNaN(deadline))) {
+    return `option "deadline" must be a number on the clock's scale (got ${describe(deadline)})`;
+  }
+  return undefined;
 }
 
 /** Renders a bad option value for an error message. */
