@@ -1,0 +1,113 @@
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join, sep } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..');
+const examplesDir = join(root, 'examples');
+const tsx = join(root, 'node_modules/tsx/dist/cli.mjs');
+
+/**
+ * Lines each example must print, by path under examples/. Every example needs an entry, so a
+ * new example cannot be added without saying what it should show.
+ */
+const expected: Record<string, readonly string[]> = {
+  'dependency-risk/retry.ts': [
+    'accepted the answer of attempt 3',
+    'attempt 1 got HTTP 503; retrying in 200 ms',
+    'gave up after 4 attempts (reason: maxAttempts)',
+  ],
+  'dependency-risk/timeout.ts': [
+    'caller got TimeoutError: Timed out after 50 ms',
+    'server: the client closed the connection',
+    'caller got a TimeoutError for the 100 ms budget',
+    'cooperative: waited for the task and returned "late answer"',
+  ],
+  'dependency-risk/circuit-breaker.ts': [
+    '[inventory] closed -> open (failures)',
+    'call 5: refused with BrokenCircuitError',
+    'restored state: open',
+    '[inventory] half-open -> open (probe-failed)',
+    '[inventory] half-open -> closed (probes-succeeded)',
+    'call 10: refused with IsolatedCircuitError',
+  ],
+  'dependency-risk/fallback.ts': [
+    '2. service answers 503: price 42 (stale)',
+    'because of TypeError: fetch failed',
+    'because of BrokenCircuitError',
+    '4. service is back, but the breaker is still open: price 42 (stale); server requests: 3',
+  ],
+  'isolation/bulkhead.ts': [
+    'api call 5: refused: api is full (2 of 2 running, 1 of 1 queued)',
+    'api call 3: refused: api timed out in the queue after 200 ms',
+    'search call 3: HTTP 200',
+    'inventory call 3: refused: the inventory pool is full',
+  ],
+  'isolation/keyed.ts': [
+    'beta.internal: refused, its breaker is open',
+    'alpha.internal breaker: closed',
+    '[keyed] dropped alpha.internal (capacity)',
+  ],
+  'observability/telemetry.ts': [
+    'quote-breaker [circuit-breaker] stateChange from=closed to=open reason=failures',
+    'quote-fallback [fallback] fallback outcome=BrokenCircuitError',
+    'events per policy: quote-breaker 7, quote-retry 6, quote-timeout 3, quote-fallback 2',
+  ],
+};
+
+/** Every example program: examples/**\/*.ts except the demo and the shared helpers. */
+function discover(): string[] {
+  return readdirSync(examplesDir, { recursive: true, encoding: 'utf8' })
+    .map((path) => path.split(sep).join('/'))
+    .filter((path) => path.endsWith('.ts'))
+    .filter((path) => path !== 'demo.ts' && !/^(demo|shared)\//.test(path))
+    .sort();
+}
+
+interface Run {
+  /** The exit code; a string such as 'ENOENT' if the process could not start. */
+  readonly code: number | string | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function runExample(path: string): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [tsx, join('examples', path)],
+      { cwd: root, timeout: 15_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : (error.code ?? null);
+        resolve({ code, signal: error?.signal ?? null, stdout, stderr });
+      },
+    );
+  });
+}
+
+const examples = discover();
+const runs = new Map<string, Promise<Run>>();
+
+describe('examples', () => {
+  // All at once: each spends most of its time waiting on timers and sockets.
+  beforeAll(() => {
+    for (const path of examples) runs.set(path, runExample(path));
+  });
+
+  it('lists what every example must print, and nothing else', () => {
+    expect(examples.length).toBeGreaterThan(0);
+    expect(examples.filter((path) => !(path in expected))).toEqual([]);
+    expect(Object.keys(expected).filter((path) => !examples.includes(path))).toEqual([]);
+  });
+
+  it.each(examples)('%s exits cleanly and prints what it shows', async (path) => {
+    const run = await runs.get(path)!;
+    expect({ code: run.code, signal: run.signal, stderr: run.stderr }).toEqual({
+      code: 0,
+      signal: null,
+      stderr: '',
+    });
+    for (const line of expected[path] ?? []) expect(run.stdout).toContain(line);
+  });
+});
