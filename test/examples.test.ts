@@ -20,7 +20,7 @@ const expected: Record<string, readonly string[]> = {
   'dependency-risk/timeout.ts': [
     'caller got TimeoutError: Timed out after 50 ms',
     'server: the client closed the connection',
-    'caller got a TimeoutError for the 100 ms budget',
+    "caller got a TimeoutError from the request's budget: 100 ms",
     'cooperative: waited for the task and returned "late answer"',
   ],
   'dependency-risk/circuit-breaker.ts': [

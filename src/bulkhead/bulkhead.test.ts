@@ -342,6 +342,6 @@ class AbortsInside extends BasePolicy {
   run(context: Context, index: number): Promise<unknown> {
     const scope = new AbortScope(context.scope);
     scope.abort('aborted upstream');
-    return next(context.withScope(scope, context.deadline), index + 1);
+    return next(context.withDeadline(scope, context.deadline), index + 1);
   }
 }

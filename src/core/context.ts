@@ -47,6 +47,8 @@ export class Context<D = unknown> implements ExecutionContext<D> {
     readonly key: string | undefined,
     readonly data: D,
     readonly deadline: number,
+    /** True when an enclosing timeout aborts `scope` at `deadline`, not just the caller's say-so. */
+    readonly deadlineEnforced = false,
   ) {}
 
   get signal(): AbortSignal {
@@ -64,11 +66,22 @@ export class Context<D = unknown> implements ExecutionContext<D> {
       this.key,
       this.data,
       this.deadline,
+      this.deadlineEnforced,
     );
   }
 
-  withScope(scope: AbortScope, deadline: number): Context<D> {
-    return new Context(this.task, this.chain, scope, this.attempt, this.key, this.data, deadline);
+  /** A context under a timeout that aborts `scope` at `deadline`. */
+  withDeadline(scope: AbortScope, deadline: number): Context<D> {
+    return new Context(
+      this.task,
+      this.chain,
+      scope,
+      this.attempt,
+      this.key,
+      this.data,
+      deadline,
+      true,
+    );
   }
 }
 

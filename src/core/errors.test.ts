@@ -36,6 +36,10 @@ describe('errors', () => {
     const timeout = new TimeoutError(100, { cause });
     expect(timeout).toMatchObject({ timeoutMs: 100, message: 'Timed out after 100 ms', cause });
     expect(new BulkheadRejectedError('full', 2, 3)).toMatchObject({ running: 2, queued: 3 });
+    const cut = new TimeoutError(99.968017578125);
+    expect(cut.message).toBe('Timed out after 100 ms');
+    expect(cut.timeoutMs).toBe(99.968017578125);
+    expect(new TimeoutError(12.34).message).toBe('Timed out after 12.3 ms');
   });
 
   it('keeps code read-only', () => {

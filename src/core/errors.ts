@@ -42,7 +42,8 @@ export class TimeoutError extends ExecutionRejectedError {
   readonly timeoutMs: number;
 
   constructor(timeoutMs: number, options?: ErrorOptions) {
-    super(`Timed out after ${timeoutMs} ms`, options);
+    // A budget cut by an enclosing deadline can be fractional: the message shows 0.1 ms steps.
+    super(`Timed out after ${Math.round(timeoutMs * 10) / 10} ms`, options);
     this.timeoutMs = timeoutMs;
   }
 }

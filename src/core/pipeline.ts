@@ -28,7 +28,9 @@ async function continueFrom(
   if (inner === context) return next(context, index);
   const ownSignal = inner.signal !== context.signal;
   const scope = ownSignal ? new AbortScope(undefined, inner.signal) : context.scope;
-  const deadline = Math.min(context.deadline, inner.deadline ?? Number.POSITIVE_INFINITY);
+  const foreignDeadline = inner.deadline ?? Number.POSITIVE_INFINITY;
+  // A tighter deadline from the foreign policy is its own affair: bulwark does not enforce it.
+  const tighter = foreignDeadline < context.deadline;
   const derived = new Context(
     context.task,
     context.chain,
@@ -36,7 +38,8 @@ async function continueFrom(
     inner.attempt ?? context.attempt,
     context.key,
     context.data,
-    deadline,
+    tighter ? foreignDeadline : context.deadline,
+    tighter ? false : context.deadlineEnforced,
   );
   try {
     return await next(derived, index);

@@ -165,6 +165,35 @@ describe('timeout deadlines', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('leaves the expiry to an enclosing timeout that ends no later: one error, always the outer one', async () => {
+    const clock = new VirtualClock();
+    const outer = timeout(100, { clock, name: 'outer' });
+    const inner = timeout(1_000, { clock, name: 'inner' });
+    const fired: string[] = [];
+    outer.on('timeout', () => fired.push('outer'));
+    inner.on('timeout', () => fired.push('inner'));
+    let innerPending = -1;
+    const call = pipeline(outer, inner).execute((ctx) => {
+      innerPending = inner.pending;
+      return untilAborted(ctx);
+    });
+    const settled = call.catch((error: unknown) => error);
+    await clock.advance(100);
+    expect(await settled).toMatchObject({ code: 'TIMEOUT', timeoutMs: 100 });
+    expect(innerPending).toBe(0);
+    expect(fired).toEqual(['outer']);
+  });
+
+  it('still enforces a caller deadline that no timeout enforces', async () => {
+    const clock = new VirtualClock();
+    const inner = timeout(1_000, { clock });
+    const call = pipeline(inner).execute(untilAborted, { deadline: 60 });
+    const settled = call.catch((error: unknown) => error);
+    expect(inner.pending).toBe(1);
+    await clock.advance(60);
+    expect(await settled).toMatchObject({ code: 'TIMEOUT', timeoutMs: 60 });
+  });
+
   it('sets no timer at all for an infinite budget', async () => {
     const clock = new VirtualClock();
     const work = deferred<number>();

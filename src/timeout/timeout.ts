@@ -76,7 +76,11 @@ export class TimeoutPolicy extends BasePolicy<TimeoutEvents> {
   run(context: Context, index: number): Promise<unknown> {
     if (context.scope.aborted) return Promise.reject(context.scope.reason);
     const start = this.#clock.now();
-    const due = Math.min(start + this.timeoutMs, context.deadline);
+    const own = start + this.timeoutMs;
+    // An enclosing timeout ends the call no later than this one would: leave it to that one, so
+    // the caller gets one TimeoutError, not whichever of two simultaneous expiries came first.
+    if (context.deadlineEnforced && context.deadline <= own) return next(context, index + 1);
+    const due = Math.min(own, context.deadline);
     const call = new TimedCall(context.scope, due, due - start, this);
     if (due <= start) {
       call.expire();
@@ -84,7 +88,7 @@ export class TimeoutPolicy extends BasePolicy<TimeoutEvents> {
       return Promise.reject(call.error);
     }
     if (due !== Number.POSITIVE_INFINITY) this.#deadlines.add(call);
-    const inner = next(context.withScope(call, due), index + 1);
+    const inner = next(context.withDeadline(call, due), index + 1);
     return (this.strategy === 'aggressive' ? raceAbort(inner, call) : inner).then(
       (value) => {
         this.#finish(call);
