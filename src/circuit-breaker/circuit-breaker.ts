@@ -387,6 +387,8 @@ function ignored(error: unknown, context: Context): boolean {
  * A circuit breaker: see {@link CircuitBreakerOptions}. Exactly one opening rule is required,
  * `consecutiveFailures` or a sliding `window`.
  */
-export function circuitBreaker(options: CircuitBreakerOptions): CircuitBreakerPolicy {
-  return new CircuitBreakerPolicy(options);
+export function circuitBreaker<T = unknown>(
+  options: CircuitBreakerOptions<T>,
+): CircuitBreakerPolicy {
+  return new CircuitBreakerPolicy(options as CircuitBreakerOptions);
 }

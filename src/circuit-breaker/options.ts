@@ -28,7 +28,7 @@ export interface HalfOpenOptions {
   readonly maxMs?: number;
 }
 
-export interface CircuitBreakerOptions extends PolicyOptions {
+export interface CircuitBreakerOptions<T = unknown> extends PolicyOptions {
   /** Opens after this many failures in a row (integer >= 1). Exclusive with `window`. */
   consecutiveFailures?: number;
   /**
@@ -53,7 +53,7 @@ export interface CircuitBreakerOptions extends PolicyOptions {
   /** How the breaker probes after a break. Default `{ probes: 1, maxMs: 60_000 }`. */
   halfOpen?: HalfOpenOptions;
   /** Decides whether an outcome is a failure. Default: every error is; values are not. */
-  failureOn?: (outcome: Outcome, context: ExecutionContext) => boolean;
+  failureOn?: (outcome: Outcome<T>, context: ExecutionContext) => boolean;
   /** A snapshot from `toJSON()` to start from, e.g. saved before a restart. Default: closed. */
   initialState?: CircuitBreakerSnapshot;
 }

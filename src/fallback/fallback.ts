@@ -4,23 +4,30 @@ import { BasePolicy, describe, type PolicyOptions } from '../core/policy.js';
 import { checkFunction, checkOptions } from '../core/validate.js';
 
 /** Makes the substitute from the outcome it replaces. */
-export type FallbackValue<R> = (outcome: Outcome, context: ExecutionContext) => R | PromiseLike<R>;
+export type FallbackValue<R, T = unknown> = (
+  outcome: Outcome<T>,
+  context: ExecutionContext,
+) => R | PromiseLike<R>;
 
 /** Decides whether an outcome is replaced. */
-export type FallbackHandle = (outcome: Outcome, context: ExecutionContext) => boolean;
+export type FallbackHandle<T = unknown> = (
+  outcome: Outcome<T>,
+  context: ExecutionContext,
+) => boolean;
 
-export interface FallbackOptions<R = unknown> extends PolicyOptions {
+/** `R` is the substitute's type; `T`, what the rest of the pipeline returns (usually `R`). */
+export interface FallbackOptions<R = unknown, T = R> extends PolicyOptions {
   /**
    * The substitute. A function is called with the outcome being replaced and the execution
    * context, and may return a value or a promise; if it throws or rejects, that error is what
    * the caller gets. Anything else that is not a function is returned as it is. Required.
    */
-  value: FallbackValue<R> | Exclude<R, Function>;
+  value: FallbackValue<R, T> | Exclude<R, Function>;
   /**
    * Which outcomes to replace: return true to fall back. It sees successes too, so a bad result
    * (an HTTP 503 response) can be replaced. Default: every failure, and no success.
    */
-  handle?: FallbackHandle;
+  handle?: FallbackHandle<T>;
 }
 
 export interface FallbackEvents {
@@ -36,8 +43,8 @@ export class FallbackPolicy<R = unknown> extends BasePolicy<FallbackEvents> {
   readonly #value: FallbackValue<R> | R;
   readonly #handle: FallbackHandle | undefined;
 
-  constructor(options: FallbackOptions<R>) {
-    const opts = checkOptions<FallbackOptions<R>>('fallback', options);
+  constructor(options: FallbackOptions<R, unknown>) {
+    const opts = checkOptions<FallbackOptions<R, unknown>>('fallback', options);
     super('fallback', opts.name);
     if (opts.value === undefined) {
       throw new TypeError(
@@ -85,6 +92,6 @@ export class FallbackPolicy<R = unknown> extends BasePolicy<FallbackEvents> {
  * `fallback({ value: () => cachedPrices })`. Put it outermost, so it also covers the refusals
  * (open breaker, full bulkhead, timeout) of the policies inside it.
  */
-export function fallback<R = unknown>(options: FallbackOptions<R>): FallbackPolicy<R> {
-  return new FallbackPolicy<R>(options);
+export function fallback<R = unknown, T = R>(options: FallbackOptions<R, T>): FallbackPolicy<R> {
+  return new FallbackPolicy<R>(options as unknown as FallbackOptions<R, unknown>);
 }
