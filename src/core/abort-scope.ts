@@ -81,7 +81,7 @@ export class AbortScope {
 
   /** Aborts this scope and every child with `reason`. A second call does nothing. */
   abort(reason: unknown): void {
-    if (this.#aborted) return;
+    if (this.#aborted || this === AbortScope.none) return;
     this.#aborted = true;
     this.#reason = reason;
     this.#unlink();

@@ -1,5 +1,4 @@
-export { AbortScope } from './abort-scope.js';
-export { type Clock, sleep, systemClock, type TimerHandle } from './clock.js';
+export { type Clock, systemClock, type TimerHandle } from './clock.js';
 export type { ExecuteOptions, ExecutionContext, Task } from './context.js';
 export {
   BrokenCircuitError,
