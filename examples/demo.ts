@@ -18,7 +18,7 @@ const RUN_S = 6;
 const STALL_MS = 2_500;
 const PHASES: Phase[] = [
   { label: 'healthy', untilS: 1.5, failRate: 0.02, stallRate: 0.01 },
-  { label: 'outage', untilS: 4, failRate: 0.6, stallRate: 0.35 },
+  { label: 'outage', untilS: 3.75, failRate: 0.6, stallRate: 0.35 },
   { label: 'recovered', untilS: RUN_S, failRate: 0.02, stallRate: 0.01 },
 ];
 
