@@ -257,6 +257,22 @@ describe('timeout timers', () => {
     expect(clock.armedTimers).toBe(0);
   });
 
+  it('clears its timer when idle if the clock cannot unref one', async () => {
+    const virtual = new VirtualClock();
+    const clock = {
+      now: () => virtual.now(),
+      setTimeout: (callback: () => void, ms: number) => virtual.setTimeout(callback, ms),
+      clearTimeout: (handle: unknown) => virtual.clearTimeout(handle),
+    };
+    const policy = timeout(100, { clock });
+    await policy.execute(() => 'done');
+    expect(virtual.armedTimers).toBe(0);
+    const call = policy.execute(untilAborted).catch((error: unknown) => error);
+    expect(virtual.armedTimers).toBe(1);
+    await virtual.advance(100);
+    expect(await call).toBeInstanceOf(TimeoutError);
+  });
+
   it('leaves no timer keeping the process alive once the last call finishes early', async () => {
     const clock = new VirtualClock();
     const policy = timeout(100, { clock });
