@@ -154,6 +154,30 @@ describe('fallback', () => {
     expect(made).toBe(0);
   });
 
+  it('does not replace a result that arrives after the caller aborted, even when handle would', async () => {
+    let asked = 0;
+    const policy = fallback({
+      handle: () => {
+        asked++;
+        return true;
+      },
+      value: () => 'substitute',
+    });
+    const controller = new AbortController();
+    let finish!: (value: string) => void;
+    const call = policy.execute(
+      () =>
+        new Promise<string>((resolve) => {
+          finish = resolve;
+        }),
+      { signal: controller.signal },
+    );
+    controller.abort(new Error('caller left'));
+    finish('late but real');
+    await expect(call).resolves.toBe('late but real');
+    expect(asked).toBe(0);
+  });
+
   it('does not replace the abort of a timeout outside it, but does replace one inside', async () => {
     const clock = new VirtualClock();
     const substitute = fallback({ value: () => 'substitute' });

@@ -68,6 +68,8 @@ export class FallbackPolicy<R = unknown> extends BasePolicy<FallbackEvents> {
   }
 
   #succeeded(value: unknown, context: Context): unknown {
+    // The caller has gone: nobody wants a substitute, and none is made.
+    if (context.scope.aborted) return value;
     const outcome = success(value);
     return this.#handle!(outcome, context) ? this.#substitute(outcome, context) : value;
   }

@@ -152,6 +152,9 @@ describe('timeout deadlines', () => {
     await expect(call).rejects.toBeInstanceOf(TimeoutError);
     expect(ran).toBe(false);
     expect(clock.pendingTimers).toBe(0);
+    // A deadline already in the past leaves a budget of 0, never a negative one.
+    const late = timeout(100, { clock }).execute(() => {}, { deadline: 200 });
+    await expect(late).rejects.toMatchObject({ timeoutMs: 0, message: 'Timed out after 0 ms' });
   });
 
   it('an outer timeout aborts the inner scope; the inner policy passes the reason on', async () => {

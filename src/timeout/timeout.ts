@@ -81,7 +81,8 @@ export class TimeoutPolicy extends BasePolicy<TimeoutEvents> {
     // the caller gets one TimeoutError, not whichever of two simultaneous expiries came first.
     if (context.deadlineEnforced && context.deadline <= own) return next(context, index + 1);
     const due = Math.min(own, context.deadline);
-    const call = new TimedCall(context.scope, due, due - start, this);
+    // A caller deadline already past leaves no budget at all, not a negative one.
+    const call = new TimedCall(context.scope, due, Math.max(0, due - start), this);
     if (due <= start) {
       call.expire();
       call.dispose();
