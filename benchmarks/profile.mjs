@@ -38,8 +38,6 @@ if (process.env.BULWARK_PROFILE_CHILD === undefined) {
 const libs = await loadLibraries();
 const entry = family.cases.find((c) => c.library === library);
 if (entry === undefined) throw new Error(`${familyId} has no ${library} case`);
-const missing = (entry.needs ?? []).filter((name) => libs.bulwark[name] === undefined);
-if (missing.length > 0) throw new Error(`not available yet: ${missing.join(', ')}`);
 const made = await entry.make(libs);
 const hooks = typeof made === 'function' ? { run: made } : made;
 hooks.attach?.();

@@ -46,12 +46,6 @@ async function prepare(family, entry, libs) {
     budget: entry.budget,
     status: 'ok',
   };
-  const missing = (entry.needs ?? []).filter((name) => libs.bulwark[name] === undefined);
-  if (missing.length > 0) {
-    row.status = 'skipped';
-    row.reason = `${missing.map((name) => `bulwark.${name}`).join(', ')} not available yet`;
-    return { row };
-  }
   try {
     const made = await entry.make(libs);
     const hooks = typeof made === 'function' ? { run: made } : made;

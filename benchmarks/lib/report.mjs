@@ -18,7 +18,7 @@ const ratio = (r) => (r === undefined ? '—' : `${r.toFixed(2)}×`);
 const ms = (v) => (v === undefined ? '—' : `${v.toFixed(0)} ms`);
 const int = (v) => (v === undefined ? '—' : v.toLocaleString('en-US'));
 
-/** One line per budget: PASS, FAIL, or SKIP when bulwark cannot run the case yet. */
+/** One line per budget: PASS, or FAIL (also when its case could not run). */
 export function evaluateBudgets(microRows, scaleRows) {
   const out = [];
   for (const row of microRows) {
@@ -26,7 +26,7 @@ export function evaluateBudgets(microRows, scaleRows) {
     const { budget } = row;
     const entry = { id: budget.id, text: budget.text, subject: `${row.family}: ${row.label}` };
     if (row.status !== 'ok') {
-      out.push({ ...entry, status: 'SKIP', measured: row.reason });
+      out.push({ ...entry, status: 'FAIL', measured: `error: ${row.reason}` });
       continue;
     }
     const parts = [`${ratio(row.ratio)} bare`];
@@ -49,24 +49,6 @@ export function evaluateBudgets(microRows, scaleRows) {
   }
   for (const row of scaleRows) {
     const budget = row.scaleBudget;
-    if (row.status !== 'ok' && row.library === 'bulwark') {
-      const text =
-        row.family === 'scale-breaker-memory'
-          ? 'memory per idle breaker ≤500 B'
-          : row.family === 'scale-timeout-inflight'
-            ? '100k in-flight timeouts: bounded timers'
-            : undefined;
-      if (text !== undefined) {
-        out.push({
-          id: row.family,
-          text,
-          subject: row.label,
-          status: 'SKIP',
-          measured: row.reason,
-        });
-      }
-      continue;
-    }
     if (budget === undefined) continue;
     const measured =
       budget.unit === 'B' ? formatBytes(budget.measured) : `${budget.measured} ${budget.unit}`;

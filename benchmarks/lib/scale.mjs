@@ -112,12 +112,13 @@ export async function runScaleFamily(family, options, log) {
       count,
       status: 'ok',
     };
-    if (result.skipped !== undefined) {
-      row.status = 'skipped';
-      row.reason = result.skipped;
-    } else if (result.error !== undefined) {
+    if (result.error !== undefined) {
       row.status = 'error';
       row.reason = result.error;
+      // A budget whose case broke has failed: it must never pass by not running.
+      if (run.budget !== undefined) {
+        row.scaleBudget = { ...run.budget, pass: false, measured: 'error:', unit: result.error };
+      }
     } else {
       row.result = result;
       if (run.budget !== undefined)

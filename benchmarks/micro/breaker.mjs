@@ -57,7 +57,6 @@ export default [
       },
       {
         library: 'bulwark',
-        needs: ['circuitBreaker'],
         label: 'circuitBreaker({ consecutiveFailures: 5 })',
         make({ bulwark }) {
           const policy = bulwark.circuitBreaker(bulwarkConsecutive);
@@ -93,7 +92,6 @@ export default [
       },
       {
         library: 'bulwark',
-        needs: ['circuitBreaker'],
         label: "circuitBreaker({ window: { type: 'count', size: 100 }, failureRate: 0.5 })",
         make({ bulwark }) {
           const policy = bulwark.circuitBreaker(bulwarkWindow);
@@ -138,7 +136,6 @@ export default [
       },
       {
         library: 'bulwark',
-        needs: ['circuitBreaker'],
         label: 'consecutiveFailures: 5, after 5 failures',
         async make({ bulwark }) {
           const policy = bulwark.circuitBreaker(bulwarkConsecutive);

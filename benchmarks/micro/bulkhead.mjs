@@ -28,7 +28,6 @@ export default [
       },
       {
         library: 'bulwark',
-        needs: ['bulkhead'],
         label: 'bulkhead({ limit: 10, queue: 0 })',
         make({ bulwark }) {
           const policy = bulwark.bulkhead({ limit: 10, queue: 0 });

@@ -42,7 +42,6 @@ export default [
       },
       {
         library: 'bulwark',
-        needs: ['pipeline'],
         label: 'pipeline() with no policies: the cost of execute() alone',
         make({ bulwark }) {
           const empty = bulwark.pipeline();

@@ -28,7 +28,6 @@ function bulwarkPipeline(b) {
   );
 }
 
-const needs = ['pipeline', 'bulkhead', 'retry', 'backoff', 'circuitBreaker', 'timeout'];
 const cockatielLabel = 'wrap(bulkhead, retry, circuitBreaker, timeout)';
 const bulwarkLabel = 'pipeline(bulkhead, retry, circuitBreaker, timeout)';
 
@@ -47,7 +46,6 @@ export default [
       },
       {
         library: 'bulwark',
-        needs,
         label: bulwarkLabel,
         make({ bulwark }) {
           const policy = bulwarkPipeline(bulwark);
@@ -62,7 +60,6 @@ export default [
       },
       {
         library: 'bulwark',
-        needs: [...needs, 'telemetry'],
         label: `${bulwarkLabel} + telemetry.subscribe(fn)`,
         make({ bulwark }) {
           const policy = bulwarkPipeline(bulwark);
@@ -99,7 +96,6 @@ export default [
       },
       {
         library: 'bulwark',
-        needs,
         label: `${bulwarkLabel}.execute(fn, { signal })`,
         make({ bulwark }) {
           const policy = bulwarkPipeline(bulwark);

@@ -31,7 +31,6 @@ export default [
       },
       {
         library: 'bulwark',
-        needs: ['retry', 'backoff'],
         label: 'retry({ maxAttempts: 3, backoff: backoff.exponential() })',
         make({ bulwark }) {
           const policy = bulwark.retry({ maxAttempts: 3, backoff: exponentialBackoff(bulwark) });

@@ -52,7 +52,6 @@ export default [
       },
       {
         library: 'bulwark',
-        needs: ['timeout'],
         label: 'timeout(1000)',
         make({ bulwark }) {
           const policy = bulwark.timeout(budgetMs);
@@ -97,7 +96,6 @@ export default [
       },
       {
         library: 'bulwark',
-        needs: ['timeout'],
         label: 'timeout(1000)',
         make({ bulwark }) {
           const policy = bulwark.timeout(budgetMs);

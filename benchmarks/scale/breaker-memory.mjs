@@ -6,15 +6,7 @@
 
 import { work } from '../lib/tasks.mjs';
 import { bulwarkConsecutive, bulwarkWindow, opossumLean } from '../micro/breaker.mjs';
-import {
-  activeTimers,
-  argument,
-  libraries,
-  liveTimers,
-  report,
-  settledHeap,
-  unavailable,
-} from './child.mjs';
+import { activeTimers, argument, libraries, liveTimers, report, settledHeap } from './child.mjs';
 
 const variant = argument(0);
 const count = Number(argument(1, 100_000));
@@ -37,9 +29,6 @@ const makers = {
 
 const make = makers[variant];
 if (make === undefined) throw new Error(`unknown variant ${variant}`);
-if (variant.startsWith('bulwark') && typeof bulwark.circuitBreaker !== 'function') {
-  unavailable('bulwark.circuitBreaker not available yet');
-}
 const call = variant.startsWith('opossum') ? (b) => b.fire() : (b) => b.execute(work);
 
 const breakers = new Array(count).fill(undefined);

@@ -48,12 +48,6 @@ export function report(result) {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-/** Reports a case that cannot run in this build, and ends the process normally. */
-export function unavailable(reason) {
-  report({ skipped: reason });
-  process.exit(0);
-}
-
 export function argument(at, fallback) {
   const value = process.argv[2 + at];
   return value === undefined ? fallback : value;

@@ -8,15 +8,12 @@
  */
 import { work } from '../lib/tasks.mjs';
 import { bulwarkConsecutive } from '../micro/breaker.mjs';
-import { argument, libraries, liveTimers, report, settledHeap, unavailable } from './child.mjs';
+import { argument, libraries, liveTimers, report, settledHeap } from './child.mjs';
 
 const variant = argument(0);
 const count = Number(argument(1, 1_000_000));
 const { bulwark } = await libraries();
 
-for (const name of ['keyed', 'circuitBreaker']) {
-  if (typeof bulwark[name] !== 'function') unavailable(`bulwark.${name} not available yet`);
-}
 const options = { all: { maxKeys: count }, bounded: undefined };
 if (!(variant in options)) throw new Error(`unknown variant ${variant}`);
 

@@ -13,7 +13,6 @@ import {
   report,
   settledHeap,
   turn,
-  unavailable,
 } from './child.mjs';
 
 const library = argument(0);
@@ -54,7 +53,6 @@ function starter() {
       return () => fn(idle);
     }
     case 'bulwark': {
-      if (typeof bulwark.timeout !== 'function') unavailable('bulwark.timeout not available yet');
       const policy = bulwark.timeout(budgetMs);
       return () => policy.execute(fn);
     }
