@@ -2,9 +2,10 @@ import type { AbortScope } from '../core/abort-scope.js';
 import { type Clock, systemClock, type TimerHandle } from '../core/clock.js';
 import { type Context, next } from '../core/context.js';
 import { BulkheadRejectedError } from '../core/errors.js';
+import { LinkedList } from '../core/linked-list.js';
 import { BasePolicy, type PolicyOptions } from '../core/policy.js';
 import { checkClock, checkInteger, checkMs, checkOptions } from '../core/validate.js';
-import { Waiter, WaitQueue } from './wait-queue.js';
+import { Waiter } from './waiter.js';
 
 export interface BulkheadOptions extends PolicyOptions {
   /** Most calls running at once. Required: an integer >= 1. */
@@ -56,7 +57,8 @@ export class BulkheadPolicy extends BasePolicy<BulkheadEvents> {
   readonly queueLimit: number;
   readonly queueTimeoutMs: number;
   readonly #clock: Clock;
-  readonly #waiters = new WaitQueue();
+  /** FIFO; a waiter that gives up (abort, queue timeout) leaves from anywhere in O(1). */
+  readonly #waiters = new LinkedList<Waiter>();
   #running = 0;
   /** One timer for every queue timeout, armed for the oldest waiter's. */
   #timer: TimerHandle | undefined;

@@ -1,10 +1,8 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
+import { type Linked, LinkedList } from '../core/linked-list.js';
 
-/** One armed deadline: a node of the queue's doubly linked list. */
-export interface Deadline {
-  prev: Deadline | undefined;
-  next: Deadline | undefined;
-  queued: boolean;
+/** One armed deadline: a node of the queue's list. */
+export interface Deadline extends Linked<Deadline> {
   readonly due: number;
   /** Called once when the deadline passes while still queued. */
   expire(): void;
@@ -22,8 +20,7 @@ export interface Deadline {
  * idle policy never keeps the process alive.
  */
 export class DeadlineQueue {
-  #head: Deadline | undefined;
-  #tail: Deadline | undefined;
+  readonly #list = new LinkedList<Deadline>();
   #timer: TimerHandle | undefined;
   #armedFor = Number.POSITIVE_INFINITY;
   #refed = false;
@@ -31,23 +28,15 @@ export class DeadlineQueue {
 
   constructor(private readonly clock: Clock) {}
 
-  /** How many deadlines are waiting. O(n): for tests and diagnostics. */
+  /** How many deadlines are waiting. */
   get size(): number {
-    let count = 0;
-    for (let node = this.#head; node !== undefined; node = node.next) count++;
-    return count;
+    return this.#list.size;
   }
 
   add(deadline: Deadline): void {
-    let after = this.#tail;
+    let after = this.#list.tail;
     while (after !== undefined && after.due > deadline.due) after = after.prev;
-    deadline.prev = after;
-    deadline.next = after === undefined ? this.#head : after.next;
-    if (deadline.next === undefined) this.#tail = deadline;
-    else deadline.next.prev = deadline;
-    if (after === undefined) this.#head = deadline;
-    else after.next = deadline;
-    deadline.queued = true;
+    this.#list.insertAfter(deadline, after);
     if (deadline.due < this.#armedFor) this.#arm(deadline.due);
     else if (!this.#refed) {
       this.clock.ref!(this.#timer);
@@ -56,15 +45,7 @@ export class DeadlineQueue {
   }
 
   remove(deadline: Deadline): void {
-    if (!deadline.queued) return;
-    deadline.queued = false;
-    if (deadline.prev === undefined) this.#head = deadline.next;
-    else deadline.prev.next = deadline.next;
-    if (deadline.next === undefined) this.#tail = deadline.prev;
-    else deadline.next.prev = deadline.prev;
-    deadline.prev = undefined;
-    deadline.next = undefined;
-    if (this.#head === undefined) this.#idle();
+    if (this.#list.remove(deadline) && this.#list.size === 0) this.#idle();
   }
 
   #arm(due: number): void {
@@ -92,10 +73,15 @@ export class DeadlineQueue {
     this.#armedFor = Number.POSITIVE_INFINITY;
     this.#refed = false;
     const now = this.clock.now();
-    for (let head = this.#head; head !== undefined && head.due <= now; head = this.#head) {
-      this.remove(head);
+    for (
+      let head = this.#list.head;
+      head !== undefined && head.due <= now;
+      head = this.#list.head
+    ) {
+      this.#list.remove(head);
       head.expire();
     }
-    if (this.#head !== undefined) this.#arm(this.#head.due);
+    const head = this.#list.head;
+    if (head !== undefined) this.#arm(head.due);
   }
 }
