@@ -1,6 +1,7 @@
 /**
- * bulwark's benchmark suite: bulwark and its peers side by side, in one process and one run,
- * reported as ratios to a bare `await fn()`, then scale cases in fresh child processes.
+ * bulwark's benchmark suite: bulwark and its peers side by side, each family in a fresh process
+ * of its own, reported as ratios to a bare `await fn()` measured in the same rounds, then the
+ * scale cases, each measurement in a fresh process.
  * `node --expose-gc benchmarks/run.mjs --help` lists the options.
  */
 import { spawnSync } from 'node:child_process';
@@ -8,8 +9,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchDir, environment } from './lib/env.mjs';
-import { loadLibraries, microFamilies } from './lib/families.mjs';
-import { runFamily } from './lib/micro.mjs';
+import { microFamilies } from './lib/families.mjs';
+import { runFamilyInChild } from './lib/micro.mjs';
 import {
   budgetTable,
   environmentLines,
@@ -137,15 +138,13 @@ if (!process.version.startsWith('v24.')) {
   );
 }
 
-const libs = await loadLibraries();
-
 const log = (line) => console.log(line);
 const families = [];
 const started = performance.now();
 
 for (const family of micro) {
   console.log(`\n${family.id}: ${family.title}`);
-  const rows = await runFamily(family, libs, options, log);
+  const rows = await runFamilyInChild(family, options, log);
   console.log(familyTable(family, rows));
   families.push({ family, rows });
 }

@@ -1,6 +1,6 @@
 /** The scale cases: each measurement runs alone in a fresh child process with --expose-gc. */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { runChild } from './child.mjs';
 import { benchDir } from './env.mjs';
 
 const memoryBudget = {
@@ -69,42 +69,12 @@ export const scaleFamilies = [
   },
 ];
 
-function runChild(script, args, nodeArgs = []) {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--expose-gc', ...nodeArgs, join(benchDir, 'scale', script), ...args],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      err += chunk;
-    });
-    child.on('close', (code) => {
-      const last = out.trim().split('\n').at(-1);
-      try {
-        resolve(JSON.parse(last));
-      } catch {
-        resolve({
-          error: `exit ${code}: ${(err || out).trim().split('\n').slice(-3).join(' | ')}`,
-        });
-      }
-    });
-  });
-}
-
 export async function runScaleFamily(family, options, log) {
   const count = Math.max(1, Math.round(family.count * options.scaleFactor));
   const rows = [];
   for (const run of family.runs) {
     const args = [...run.args, String(count)];
-    const result = await runChild(family.script, args, run.nodeArgs);
+    const result = await runChild(join(benchDir, 'scale', family.script), args, run.nodeArgs);
     const row = {
       family: family.id,
       library: run.library,

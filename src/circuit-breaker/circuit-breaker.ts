@@ -125,11 +125,19 @@ export class CircuitBreakerPolicy extends BasePolicy<CircuitBreakerEvents> {
   run(context: Context, index: number): Promise<unknown> {
     const state = this.#state;
     if (state.state !== 'closed') {
-      try {
-        return this.#guarded(context, index);
-      } catch (refusal) {
-        return Promise.reject(refusal);
+      const refused = this.#refusal();
+      if (refused !== undefined) {
+        // The error is made here rather than in a helper: every frame on the stack adds to the
+        // cost of its stack capture, and refusals come by the thousand while a dependency is down.
+        const message = this.#refusalMessage(refused);
+        return Promise.reject(
+          refused === 'isolated'
+            ? new IsolatedCircuitError(message)
+            : new BrokenCircuitError(message, typeof refused === 'number' ? refused : undefined),
+        );
       }
+      if (context.scope.aborted) return Promise.reject(context.scope.reason);
+      return this.#probe(context, index);
     }
     const generation = state.generation;
     const start =
@@ -179,38 +187,42 @@ export class CircuitBreakerPolicy extends BasePolicy<CircuitBreakerEvents> {
     if (reason !== undefined) this.#open(reason);
   }
 
-  /** Every state but closed: refuse, or let the call through as a probe. */
-  #guarded(context: Context, index: number): Promise<unknown> {
+  /**
+   * Whether a call that finds the breaker not closed is refused: the milliseconds until an
+   * open breaker admits probes, 'half-open' when every probe slot is taken, 'isolated', or
+   * undefined when the call may run as a probe. An open breaker whose break has ended turns
+   * half-open here.
+   */
+  #refusal(): number | 'half-open' | 'isolated' | undefined {
     const state = this.#state;
+    let refused: number | 'half-open' | 'isolated' | undefined;
     if (state.state === 'open') {
       const left = state.openUntil - this.#settings.clock.now();
-      if (left > 0) throw this.#reject('open', left);
-      this.#move('half-open', 'break-ended');
+      if (left > 0) refused = left;
+      else this.#move('half-open', 'break-ended');
     } else if (state.state === 'isolated') {
-      throw this.#reject('isolated', undefined);
+      refused = 'isolated';
     }
-    if ((this.#probing?.slots.length ?? 0) >= this.#settings.probes) {
-      throw this.#reject('half-open', undefined);
+    if (refused === undefined && (this.#probing?.slots.length ?? 0) >= this.#settings.probes) {
+      refused = 'half-open';
     }
-    if (context.scope.aborted) throw context.scope.reason;
-    return this.#probe(context, index);
+    if (refused !== undefined && this.events.enabled) {
+      if (typeof refused === 'number') {
+        this.events.emit('rejected', { state: 'open', retryAfterMs: refused });
+      } else {
+        this.events.emit('rejected', { state: refused, retryAfterMs: undefined });
+      }
+    }
+    return refused;
   }
 
-  #reject(state: 'open' | 'half-open' | 'isolated', retryAfterMs: number | undefined): Error {
-    if (this.events.enabled) this.events.emit('rejected', { state, retryAfterMs });
+  #refusalMessage(refused: number | 'half-open' | 'isolated'): string {
     const name = JSON.stringify(this.name);
-    if (state === 'isolated')
-      return new IsolatedCircuitError(`Circuit breaker ${name} is isolated`);
-    if (state === 'half-open') {
-      return new BrokenCircuitError(
-        `Circuit breaker ${name} is half-open and its ` +
-          `${this.#settings.probes} probe slot(s) are taken`,
-      );
+    if (refused === 'isolated') return `Circuit breaker ${name} is isolated`;
+    if (refused === 'half-open') {
+      return `Circuit breaker ${name} is half-open and its ${this.#settings.probes} probe slot(s) are taken`;
     }
-    return new BrokenCircuitError(
-      `Circuit breaker ${name} is open; probes are admitted in ${Math.ceil(retryAfterMs ?? 0)} ms`,
-      retryAfterMs,
-    );
+    return `Circuit breaker ${name} is open; probes are admitted in ${Math.ceil(refused)} ms`;
   }
 
   /**
@@ -361,12 +373,6 @@ export class CircuitBreakerPolicy extends BasePolicy<CircuitBreakerEvents> {
   }
 }
 
-/**
- * Outcomes that count neither way: the call was cancelled from outside (the caller's abort or
- * an enclosing timeout), or an inner policy refused to run it (bulkhead full, inner breaker
- * open, ...) so the dependency never saw it. An inner timeout does count: the dependency was
- * too slow.
- */
 /** A settled call's flags as `failureOn` judges its outcome: FAILED set or cleared, SLOW kept. */
 function judged(
   failureOn: NonNullable<Settings['failureOn']>,
@@ -378,6 +384,12 @@ function judged(
   return failureOn(ok ? success(result) : failure(result), context) ? flags | FAILED : flags & SLOW;
 }
 
+/**
+ * Outcomes that count neither way: the call was cancelled from outside (the caller's abort or
+ * an enclosing timeout), or an inner policy refused to run it (bulkhead full, inner breaker
+ * open, ...) so the dependency never saw it. An inner timeout does count: the dependency was
+ * too slow.
+ */
 function ignored(error: unknown, context: Context): boolean {
   if (context.scope.aborted) return true;
   return error instanceof ExecutionRejectedError && !(error instanceof TimeoutError);

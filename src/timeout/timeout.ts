@@ -23,15 +23,17 @@ export interface TimeoutEvents {
 }
 
 /**
- * One call under a timeout: its abort scope (a child of the caller's) and, at the same time,
- * its node in the policy's deadline queue, so a call costs one object here.
+ * One call under a timeout: its node in the policy's deadline queue, holding the call's abort
+ * scope (a child of the caller's). It holds the scope rather than extending it: on Node 24 a
+ * derived class costs about 10 ns more to construct than two plain objects, on every call.
  */
-class TimedCall extends AbortScope implements Deadline {
+class TimedCall implements Deadline {
   prev: Deadline | undefined = undefined;
   next: Deadline | undefined = undefined;
   queued = false;
   /** Set when the deadline passed: the error the scope was aborted with. */
   error: TimeoutError | undefined = undefined;
+  readonly scope: AbortScope;
 
   constructor(
     parent: AbortScope,
@@ -39,13 +41,13 @@ class TimedCall extends AbortScope implements Deadline {
     readonly budgetMs: number,
     readonly policy: TimeoutPolicy,
   ) {
-    super(parent);
+    this.scope = new AbortScope(parent);
   }
 
   expire(): void {
     this.error = new TimeoutError(this.budgetMs);
     this.policy.expired(this);
-    this.abort(this.error);
+    this.scope.abort(this.error);
   }
 }
 
@@ -85,12 +87,12 @@ export class TimeoutPolicy extends BasePolicy<TimeoutEvents> {
     const call = new TimedCall(context.scope, due, Math.max(0, due - start), this);
     if (due <= start) {
       call.expire();
-      call.dispose();
+      call.scope.dispose();
       return Promise.reject(call.error);
     }
     if (due !== Number.POSITIVE_INFINITY) this.#deadlines.add(call);
-    const inner = next(context.withDeadline(call, due), index + 1);
-    return (this.strategy === 'aggressive' ? raceAbort(inner, call) : inner).then(
+    const inner = next(context.withDeadline(call.scope, due), index + 1);
+    return (this.strategy === 'aggressive' ? raceAbort(inner, call.scope) : inner).then(
       (value) => {
         this.#finish(call);
         return value;
@@ -108,7 +110,7 @@ export class TimeoutPolicy extends BasePolicy<TimeoutEvents> {
 
   #finish(call: TimedCall): void {
     this.#deadlines.remove(call);
-    call.dispose();
+    call.scope.dispose();
   }
 
   /** @internal */
