@@ -24,7 +24,12 @@ export function evaluateBudgets(microRows, scaleRows) {
   for (const row of microRows) {
     if (row.budget === undefined) continue;
     const { budget } = row;
-    const entry = { id: budget.id, text: budget.text, subject: `${row.family}: ${row.label}` };
+    const entry = {
+      id: budget.id,
+      text: budget.text,
+      subject: `${row.family}: ${row.label}`,
+      floor: floorOf(microRows, budget.floor),
+    };
     if (row.status !== 'ok') {
       out.push({ ...entry, status: 'FAIL', measured: `error: ${row.reason}` });
       continue;
@@ -61,6 +66,18 @@ export function evaluateBudgets(microRows, scaleRows) {
     });
   }
   return out;
+}
+
+/**
+ * The ratio of the `floor` family's reference row a budget names: the least any wrapper built
+ * that way can measure in this run, whatever library implements it.
+ */
+function floorOf(rows, floor) {
+  if (floor === undefined) return undefined;
+  const row = rows.find(
+    (r) => r.family === 'floor' && r.label === floor.label && r.status === 'ok',
+  );
+  return `${row === undefined ? 'not measured' : ratio(row.ratio)} (${floor.short})`;
 }
 
 const microColumns = [
@@ -138,8 +155,8 @@ export function familyTable(family, rows, markdown = false) {
 
 export function budgetTable(budgets, markdown = false) {
   const data = {
-    head: ['result', 'budget', 'measured', 'case'],
-    body: budgets.map((b) => [b.status, b.text, b.measured, b.subject]),
+    head: ['result', 'budget', 'measured', 'floor (same run)', 'case'],
+    body: budgets.map((b) => [b.status, b.text, b.measured, b.floor ?? '—', b.subject]),
   };
   return markdown ? markdownTable(data) : textTable(data);
 }

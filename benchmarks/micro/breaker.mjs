@@ -1,4 +1,5 @@
 import { caught, fails, refuses, work } from '../lib/tasks.mjs';
+import { floors } from './floor.mjs';
 
 const breakMs = 30_000;
 
@@ -33,7 +34,12 @@ export const bulwarkWindow = {
   breakDurationMs: breakMs,
 };
 
-const closedBudget = { id: 'breaker-closed', text: 'breaker closed ≤1.5× bare', maxRatio: 1.5 };
+const closedBudget = {
+  id: 'breaker-closed',
+  text: 'breaker closed ≤1.5× bare',
+  maxRatio: 1.5,
+  floor: floors.reaction,
+};
 
 async function trip(execute, times) {
   for (let i = 0; i < times; i++) await execute(fails).catch(() => {});

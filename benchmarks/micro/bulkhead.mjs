@@ -1,4 +1,5 @@
 import { work } from '../lib/tasks.mjs';
+import { floors } from './floor.mjs';
 
 /**
  * A bulkhead with room to spare: 10 slots, calls run one at a time, so nothing ever waits.
@@ -33,7 +34,12 @@ export default [
           const policy = bulwark.bulkhead({ limit: 10, queue: 0 });
           return () => policy.execute(work);
         },
-        budget: { id: 'bulkhead', text: 'bulkhead under limit ≤1.3× bare', maxRatio: 1.3 },
+        budget: {
+          id: 'bulkhead',
+          text: 'bulkhead under limit ≤1.3× bare',
+          maxRatio: 1.3,
+          floor: floors.reaction,
+        },
       },
     ],
   },

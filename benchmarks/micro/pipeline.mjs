@@ -1,5 +1,6 @@
 import { idleSignal, readsSignal, work } from '../lib/tasks.mjs';
 import { bulwarkConsecutive } from './breaker.mjs';
+import { floors } from './floor.mjs';
 import { exponentialBackoff } from './retry.mjs';
 
 /**
@@ -55,6 +56,7 @@ export default [
           id: 'pipeline',
           text: '4-policy pipeline ≤3× bare and ≥10× faster than cockatiel',
           maxRatio: 3,
+          floor: floors.fourLayers,
           minSpeedupOver: { library: 'cockatiel', factor: 10 },
         },
       },

@@ -1,4 +1,5 @@
 import { work } from '../lib/tasks.mjs';
+import { floors } from './floor.mjs';
 
 /**
  * The success path of a retry: the first attempt succeeds, so what is measured is the cost of
@@ -36,7 +37,12 @@ export default [
           const policy = bulwark.retry({ maxAttempts: 3, backoff: exponentialBackoff(bulwark) });
           return () => policy.execute(work);
         },
-        budget: { id: 'retry-success', text: 'retry success ≤1.5× bare', maxRatio: 1.5 },
+        budget: {
+          id: 'retry-success',
+          text: 'retry success ≤1.5× bare',
+          maxRatio: 1.5,
+          floor: floors.reaction,
+        },
       },
     ],
   },

@@ -1,5 +1,6 @@
 import { idleSignal, readsSignal, work } from '../lib/tasks.mjs';
 import { opossumLean } from './breaker.mjs';
+import { floors } from './floor.mjs';
 
 const budgetMs = 1000;
 
@@ -57,7 +58,12 @@ export default [
           const policy = bulwark.timeout(budgetMs);
           return () => policy.execute(work);
         },
-        budget: { id: 'timeout-unread', text: 'timeout, signal unread ≤2× bare', maxRatio: 2 },
+        budget: {
+          id: 'timeout-unread',
+          text: 'timeout, signal unread ≤2× bare',
+          maxRatio: 2,
+          floor: floors.timeout,
+        },
       },
     ],
   },
