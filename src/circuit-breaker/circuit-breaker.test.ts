@@ -92,6 +92,17 @@ describe('circuitBreaker: consecutive failures', () => {
     await clock.advance(1);
     expect(breaker.state).toBe('half-open');
   });
+
+  it("a refusal's stack leads back to the code that made the call", async () => {
+    const { breaker } = setup({ consecutiveFailures: 1 });
+    await failTimes(breaker, 1);
+    function callerOfTheBreaker(): Promise<unknown> {
+      return breaker.execute(ok);
+    }
+    const refusal = await callerOfTheBreaker().catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(BrokenCircuitError);
+    expect((refusal as Error).stack).toContain('callerOfTheBreaker');
+  });
 });
 
 describe('circuitBreaker: count window', () => {
