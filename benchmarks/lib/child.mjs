@@ -24,10 +24,14 @@ export function runChild(script, args, nodeArgs = []) {
       try {
         resolve(JSON.parse(last));
       } catch {
-        resolve({
-          error: `exit ${code}: ${(err || out).trim().split('\n').slice(-3).join(' | ')}`,
-        });
+        resolve({ error: `exit ${code}: ${failureOf(err || out)}` });
       }
     });
   });
+}
+
+/** The line of a failed child's output that says what went wrong: its error, if it printed one. */
+function failureOf(output) {
+  const lines = output.trim().split('\n');
+  return lines.find((line) => /^\w*Error\b/.test(line)) ?? lines.slice(-3).join(' | ');
 }
