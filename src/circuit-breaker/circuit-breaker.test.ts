@@ -103,6 +103,27 @@ describe('circuitBreaker: consecutive failures', () => {
     expect(refusal).toBeInstanceOf(BrokenCircuitError);
     expect((refusal as Error).stack).toContain('callerOfTheBreaker');
   });
+
+  it('a clock that throws while the breaker is open rejects the call; execute never throws', async () => {
+    const virtual = new VirtualClock();
+    let broken = false;
+    const clock = {
+      now: () => {
+        if (broken) throw new Error('clock broke');
+        return virtual.now();
+      },
+      setTimeout: virtual.setTimeout.bind(virtual),
+      clearTimeout: virtual.clearTimeout.bind(virtual),
+    };
+    const breaker = circuitBreaker({ consecutiveFailures: 1, clock });
+    await failTimes(breaker, 1);
+    broken = true;
+    let result: Promise<unknown> | undefined;
+    expect(() => {
+      result = breaker.execute(ok);
+    }).not.toThrow();
+    await expect(result).rejects.toThrow('clock broke');
+  });
 });
 
 describe('circuitBreaker: count window', () => {

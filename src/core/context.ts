@@ -95,11 +95,15 @@ export interface Layer {
   run(context: Context, index: number): Promise<unknown>;
 }
 
-/** Runs the chain from position `index`: the layer there, or the task past the end. */
+/**
+ * Runs the chain from position `index`: the layer there, or the task past the end. Whatever
+ * throws instead of returning a promise (the task, or a layer whose clock or callback threw)
+ * becomes a rejection, so the layers outside still see the outcome and clean up.
+ */
 export function next(context: Context, index: number): Promise<unknown> {
-  const layer = context.chain[index];
-  if (layer !== undefined) return layer.run(context, index);
   try {
+    const layer = context.chain[index];
+    if (layer !== undefined) return layer.run(context, index);
     return Promise.resolve(context.task(context));
   } catch (error) {
     return Promise.reject(error);

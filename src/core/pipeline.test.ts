@@ -1,5 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { bulkhead } from '../bulkhead/index.js';
 import { VirtualClock } from '../testing/index.js';
 import { timeout } from '../timeout/index.js';
 import { type ExecutionContext, type Policy, pipeline, TimeoutError, telemetry } from './index.js';
@@ -139,6 +140,25 @@ describe('pipeline', () => {
       signal: controller.signal,
     });
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('turns a layer that throws (a broken clock) into a rejection; outer layers still clean up', async () => {
+    const virtual = new VirtualClock();
+    const brokenClock = {
+      now: (): number => {
+        throw new Error('clock broke');
+      },
+      setTimeout: virtual.setTimeout.bind(virtual),
+      clearTimeout: virtual.clearTimeout.bind(virtual),
+    };
+    const slots = bulkhead({ limit: 1 });
+    const guarded = pipeline(slots, timeout(100, { clock: brokenClock }));
+    let result: Promise<unknown> | undefined;
+    expect(() => {
+      result = guarded.execute(() => 'never runs');
+    }).not.toThrow();
+    await expect(result).rejects.toThrow('clock broke');
+    expect(slots.running).toBe(0);
   });
 });
 
