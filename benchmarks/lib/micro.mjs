@@ -1,4 +1,4 @@
-/** Runs the in-process families: every library of a family in the same process and run. */
+/** Measures the micro families: the libraries of one family in the same process and rounds. */
 
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
