@@ -51,6 +51,11 @@ export function sleep(clock: Clock, ms: number, scope?: AbortScope): Promise<voi
       reject(scope.reason);
       return;
     }
+    // Zero means at once, not at the next timer tick (or never, on a clock nobody advances).
+    if (!(ms > 0)) {
+      resolve();
+      return;
+    }
     const onAbort = (reason: unknown): void => {
       clock.clearTimeout(timer);
       reject(reason);

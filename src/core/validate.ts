@@ -114,3 +114,21 @@ export function checkClock<C>(policy: string, value: unknown, fallback: C): C {
   }
   return value as C;
 }
+
+/**
+ * A predicate's answer (`retryOn`, `failureOn`, `handle`, ...) as a boolean. Predicates decide
+ * on the spot, so a promise is refused: it is always truthy, and an async predicate would
+ * otherwise say "yes" to everything without anyone noticing.
+ */
+export function verdict(policy: string, option: string, answer: unknown): boolean {
+  if (
+    (typeof answer === 'object' || typeof answer === 'function') &&
+    answer !== null &&
+    typeof (answer as { then?: unknown }).then === 'function'
+  ) {
+    throw new TypeError(
+      `${policy}: option "${option}" returned a promise; it must decide synchronously and return a boolean`,
+    );
+  }
+  return Boolean(answer);
+}
