@@ -29,16 +29,72 @@ const origin = performance.timeOrigin;
 // clock read (a quarter of the read). Fake time belongs in an injected clock, not in it.
 const perf = performance;
 
+/** The longest delay Node's timers take; a longer one fires after 1 ms, with a warning. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A timer longer than Node's timers can hold, made of a chain of them: each link waits at most
+ * `MAX_TIMER_MS`, and the last one calls back. It answers `ref`/`unref` like a Node timer, and
+ * the setting carries over to every link.
+ */
+class ChainedTimer {
+  #timer: ReturnType<typeof setTimeout>;
+  #refed = true;
+  /** What is left to wait once the current link fires. */
+  #left: number;
+  readonly #callback: () => void;
+
+  constructor(callback: () => void, ms: number) {
+    this.#callback = callback;
+    this.#left = ms;
+    this.#timer = this.#link();
+  }
+
+  ref(): void {
+    this.#refed = true;
+    this.#timer.ref();
+  }
+
+  unref(): void {
+    this.#refed = false;
+    this.#timer.unref();
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+  }
+
+  #link(): ReturnType<typeof setTimeout> {
+    let timer: ReturnType<typeof setTimeout>;
+    if (this.#left > MAX_TIMER_MS) {
+      this.#left -= MAX_TIMER_MS;
+      timer = setTimeout(() => {
+        this.#timer = this.#link();
+      }, MAX_TIMER_MS);
+    } else {
+      timer = setTimeout(this.#callback, this.#left);
+    }
+    if (!this.#refed) timer.unref();
+    return timer;
+  }
+}
+
 /**
  * The real clock: `performance` time (monotonic, so a wall-clock jump cannot stretch a
- * deadline) offset to the epoch, and Node's own timers.
+ * deadline) offset to the epoch, and Node's own timers. Every delay means what it says: one
+ * longer than Node's timers hold (about 24.8 days) is chained from several, and an infinite
+ * one never fires.
  */
 export const systemClock: Clock = {
   now: () => origin + perf.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-  unref: (handle) => (handle as ReturnType<typeof setTimeout>).unref(),
-  ref: (handle) => (handle as ReturnType<typeof setTimeout>).ref(),
+  setTimeout: (callback, ms) =>
+    ms > MAX_TIMER_MS ? new ChainedTimer(callback, ms) : setTimeout(callback, ms),
+  clearTimeout: (handle) => {
+    if (handle instanceof ChainedTimer) handle.clear();
+    else clearTimeout(handle as ReturnType<typeof setTimeout>);
+  },
+  unref: (handle) => (handle as ChainedTimer).unref(),
+  ref: (handle) => (handle as ChainedTimer).ref(),
 };
 
 /**

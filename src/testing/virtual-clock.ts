@@ -36,7 +36,8 @@ export class VirtualClock implements Clock {
   }
 
   setTimeout(callback: () => void, ms: number): TimerHandle {
-    const delay = Number.isFinite(ms) && ms > 0 ? ms : 0;
+    // Like the system clock: no delay (or NaN) fires at once, an infinite one never.
+    const delay = ms > 0 ? ms : 0;
     const timer: VirtualTimer = {
       id: this.#nextId++,
       due: this.#now + delay,
@@ -109,17 +110,23 @@ export class VirtualClock implements Clock {
     await settle();
   }
 
-  /** Advances to the next armed timer and fires it (and any due at the same time). */
+  /**
+   * Advances to the next armed timer and fires it (and any due at the same time). Timers set
+   * for an infinite delay never come due, so they are never next.
+   */
   async next(): Promise<void> {
-    const timer = this.#timers[0];
-    await this.advance(timer === undefined ? 0 : timer.due - this.#now);
+    const due = this.#timers[0]?.due ?? this.#now;
+    await this.advance(due === Number.POSITIVE_INFINITY ? 0 : due - this.#now);
   }
 
-  /** Fires timers (unref'd ones too), advancing time, until none is left; refuses to spin past `maxTimers`. */
+  /**
+   * Fires timers (unref'd ones too), advancing time, until none is left but those that never
+   * come due; refuses to spin past `maxTimers`.
+   */
   async runAll(maxTimers = 10_000): Promise<void> {
     // Code under test often arms its first timer a few promise reactions from now.
     await settle();
-    for (let fired = 0; this.#timers.length > 0; fired++) {
+    for (let fired = 0; (this.#timers[0]?.due ?? Infinity) < Infinity; fired++) {
       if (fired >= maxTimers) {
         throw new Error(
           `VirtualClock.runAll: still ${this.#timers.length} timers after ${maxTimers}; a timer re-arms itself forever?`,
