@@ -26,6 +26,8 @@ export class AbortScope {
   #controller: AbortController | undefined;
   #listeners: AbortListener[] | undefined;
   #linked = false;
+  /** Set by `dispose()`: the execution is over, so the scope never links to anything again. */
+  #disposed = false;
 
   /** A root follows `external` (the caller's signal); a child follows `parent`. */
   constructor(parent?: AbortScope, external?: AbortSignal) {
@@ -67,6 +69,7 @@ export class AbortScope {
       notify(listener, this.reason);
       return;
     }
+    if (this.#disposed) return;
     this.#link();
     if (this.#listeners === undefined) this.#listeners = [listener];
     else this.#listeners.push(listener);
@@ -91,8 +94,13 @@ export class AbortScope {
     if (listeners !== undefined) for (const listener of listeners) notify(listener, reason);
   }
 
-  /** Ends the scope's life: unlinks it from its parent and drops its listeners. */
+  /**
+   * Ends the scope's life: unlinks it from its parent and drops its listeners. A signal read
+   * afterwards (by code that kept the context) shows the state at that moment and never
+   * aborts; it leaves no listener on the caller's signal.
+   */
   dispose(): void {
+    this.#disposed = true;
     this.#unlink();
     this.#listeners = undefined;
   }
@@ -103,7 +111,7 @@ export class AbortScope {
   }
 
   #link(): void {
-    if (this.#linked) return;
+    if (this.#linked || this.#disposed) return;
     this.#linked = true;
     if (this.#parent !== undefined) this.#parent.watch(this);
     else this.#external?.addEventListener('abort', this, { once: true });

@@ -95,6 +95,18 @@ export interface Layer {
   run(context: Context, index: number): Promise<unknown>;
 }
 
+const nativeThen = Promise.prototype.then;
+
+/**
+ * The task's result as a promise bulwark can chain on. A native promise is used as it is,
+ * unless it carries a `then` of its own: layers would call that instead of the real one, where
+ * `await` would not, so such a promise is read through the real `then`.
+ */
+export function adopt(result: unknown): Promise<unknown> {
+  const promise = Promise.resolve(result);
+  return promise.then === nativeThen ? promise : nativeThen.call(promise, undefined);
+}
+
 /**
  * Runs the chain from position `index`: the layer there, or the task past the end. Whatever
  * throws instead of returning a promise (the task, or a layer whose clock or callback threw)
@@ -104,7 +116,7 @@ export function next(context: Context, index: number): Promise<unknown> {
   try {
     const layer = context.chain[index];
     if (layer !== undefined) return layer.run(context, index);
-    return Promise.resolve(context.task(context));
+    return adopt(context.task(context));
   } catch (error) {
     return Promise.reject(error);
   }

@@ -30,16 +30,28 @@ let busListeners: readonly Listener<TelemetryEvent>[] = [];
 
 /**
  * Listener errors must not break the call that emitted the event, nor go unseen: like
- * `EventTarget`, rethrow them on a fresh stack where the process reports them.
+ * `EventTarget`, rethrow them on a fresh stack where the process reports them, as an uncaught
+ * exception. An async listener's rejection is reported the same way.
  */
 function deliver<T>(listener: Listener<T>, event: T): void {
   try {
-    listener(event);
+    const returned: unknown = listener(event);
+    if (
+      typeof returned === 'object' &&
+      returned !== null &&
+      typeof (returned as PromiseLike<unknown>).then === 'function'
+    ) {
+      (returned as PromiseLike<unknown>).then(undefined, rethrow);
+    }
   } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
+    rethrow(error);
   }
+}
+
+function rethrow(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
 }
 
 /** `list` without its first `item`, or the same list when `item` is not in it. */

@@ -1,5 +1,5 @@
 import { AbortScope } from './abort-scope.js';
-import { Context, type ExecutionContext, type Layer, next } from './context.js';
+import { adopt, Context, type ExecutionContext, type Layer, next } from './context.js';
 import { BasePolicy, describe, layersOf, type Policy } from './policy.js';
 
 /**
@@ -11,12 +11,14 @@ class ForeignLayer implements Layer {
   constructor(private readonly policy: Policy) {}
 
   run(context: Context, index: number): Promise<unknown> {
-    return this.policy.execute((inner) => continueFrom(context, inner, index + 1), {
-      signal: context.signal,
-      key: context.key,
-      data: context.data,
-      deadline: context.deadline,
-    });
+    return adopt(
+      this.policy.execute((inner) => continueFrom(context, inner, index + 1), {
+        signal: context.signal,
+        key: context.key,
+        data: context.data,
+        deadline: context.deadline,
+      }),
+    );
   }
 }
 

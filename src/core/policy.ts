@@ -51,26 +51,51 @@ export abstract class BasePolicy<E extends EventMap = {}> implements Policy, Lay
         new TypeError(`${this.name}: execute() needs a function (got ${describe(task)})`),
       );
     }
-    if (options !== undefined) {
-      const problem = executeOptionsProblem(options);
-      if (problem !== undefined) {
-        return Promise.reject(new TypeError(`${this.name}: execute() ${problem}`));
+    let context: Context<D>;
+    let signal: AbortSignal | undefined;
+    try {
+      if (options === undefined) {
+        context = new Context<D>(
+          task as Task<unknown, D>,
+          this[layersOf],
+          AbortScope.none,
+          1,
+          undefined,
+          undefined as D,
+          Number.POSITIVE_INFINITY,
+        );
+      } else {
+        if (typeof options !== 'object' || options === null) {
+          return Promise.reject(
+            new TypeError(
+              `${this.name}: execute() options must be an object (got ${describe(options)})`,
+            ),
+          );
+        }
+        // Each option is read once: a getter may answer differently, or throw, on every read.
+        const { signal: given, key, data, deadline } = options;
+        const problem = executeOptionsProblem(given, key, deadline);
+        if (problem !== undefined) {
+          return Promise.reject(new TypeError(`${this.name}: execute() ${problem}`));
+        }
+        if (given?.aborted) return Promise.reject(given.reason);
+        signal = given;
+        context = new Context<D>(
+          task as Task<unknown, D>,
+          this[layersOf],
+          signal === undefined ? AbortScope.none : new AbortScope(undefined, signal),
+          1,
+          key,
+          data as D,
+          deadline ?? Number.POSITIVE_INFINITY,
+        );
       }
+    } catch (error) {
+      // A throwing options getter, or a revoked Proxy: execute() never throws.
+      return Promise.reject(error);
     }
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    const scope = signal === undefined ? AbortScope.none : new AbortScope(undefined, signal);
-    const context = new Context<D>(
-      task as Task<unknown, D>,
-      this[layersOf],
-      scope,
-      1,
-      options?.key,
-      options?.data as D,
-      options?.deadline ?? Number.POSITIVE_INFINITY,
-    );
     const result = next(context as Context, 0) as Promise<T>;
-    return signal === undefined ? result : disposeAfter(result, scope);
+    return signal === undefined ? result : disposeAfter(result, context.scope);
   }
 
   /** Does this policy's work around `next(context, index + 1)`. @internal */
@@ -91,11 +116,11 @@ function disposeAfter<T>(result: Promise<T>, scope: AbortScope): Promise<T> {
 }
 
 /** What is wrong with a caller's `execute` options, or undefined when nothing is. */
-function executeOptionsProblem(options: unknown): string | undefined {
-  if (typeof options !== 'object' || options === null) {
-    return `options must be an object (got ${describe(options)})`;
-  }
-  const { signal, key, deadline } = options as ExecuteOptions;
+function executeOptionsProblem(
+  signal: unknown,
+  key: unknown,
+  deadline: unknown,
+): string | undefined {
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     return `option "signal" must be an AbortSignal (got ${describe(signal)})`;
   }

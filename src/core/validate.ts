@@ -99,10 +99,15 @@ export function checkOptions<T extends object>(policy: string, value: unknown): 
   return value as Partial<T>;
 }
 
-/** A clock: an object with now, setTimeout and clearTimeout. */
+/**
+ * A clock: an object with now, setTimeout and clearTimeout, and either both or neither of
+ * unref and ref.
+ */
 export function checkClock<C>(policy: string, value: unknown, fallback: C): C {
   if (value === undefined) return fallback;
   const clock = value as Record<string, unknown> | null;
+  const expected =
+    'a Clock with now(), setTimeout() and clearTimeout() functions, and unref() and ref() functions or neither';
   if (
     typeof clock !== 'object' ||
     clock === null ||
@@ -110,7 +115,12 @@ export function checkClock<C>(policy: string, value: unknown, fallback: C): C {
     typeof clock.setTimeout !== 'function' ||
     typeof clock.clearTimeout !== 'function'
   ) {
-    throw invalid(policy, 'clock', value, 'a Clock with now(), setTimeout() and clearTimeout()');
+    throw invalid(policy, 'clock', value, expected);
+  }
+  const { unref, ref } = clock;
+  const neither = unref === undefined && ref === undefined;
+  if (!neither && (typeof unref !== 'function' || typeof ref !== 'function')) {
+    throw invalid(policy, 'clock', value, expected);
   }
   return value as C;
 }
