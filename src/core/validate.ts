@@ -106,8 +106,6 @@ export function checkOptions<T extends object>(policy: string, value: unknown): 
 export function checkClock<C>(policy: string, value: unknown, fallback: C): C {
   if (value === undefined) return fallback;
   const clock = value as Record<string, unknown> | null;
-  const expected =
-    'a Clock with now(), setTimeout() and clearTimeout() functions, and unref() and ref() functions or neither';
   if (
     typeof clock !== 'object' ||
     clock === null ||
@@ -115,12 +113,17 @@ export function checkClock<C>(policy: string, value: unknown, fallback: C): C {
     typeof clock.setTimeout !== 'function' ||
     typeof clock.clearTimeout !== 'function'
   ) {
-    throw invalid(policy, 'clock', value, expected);
+    throw invalid(policy, 'clock', value, 'a Clock with now(), setTimeout() and clearTimeout()');
   }
   const { unref, ref } = clock;
   const neither = unref === undefined && ref === undefined;
   if (!neither && (typeof unref !== 'function' || typeof ref !== 'function')) {
-    throw invalid(policy, 'clock', value, expected);
+    throw invalid(
+      policy,
+      'clock',
+      value,
+      'a Clock whose unref() and ref() are functions, or neither is set',
+    );
   }
   return value as C;
 }
