@@ -47,7 +47,7 @@ function report(error: unknown): void {
  * Stops calling a dependency that keeps failing: after the opening rule is met it refuses
  * calls for a break, then lets a few probe calls through and closes again if they succeed.
  */
-export class CircuitBreakerPolicy extends BasePolicy<CircuitBreakerEvents> {
+export class CircuitBreakerPolicy<T = unknown> extends BasePolicy<CircuitBreakerEvents, T> {
   readonly #settings: Settings;
   readonly #state: BreakerState;
   /** Made on the first probe and kept: most breakers never probe. */
@@ -401,6 +401,6 @@ function ignored(error: unknown, context: Context): boolean {
  */
 export function circuitBreaker<T = unknown>(
   options: CircuitBreakerOptions<T>,
-): CircuitBreakerPolicy {
-  return new CircuitBreakerPolicy(options as CircuitBreakerOptions);
+): CircuitBreakerPolicy<T> {
+  return new CircuitBreakerPolicy<T>(options as CircuitBreakerOptions);
 }

@@ -1,6 +1,6 @@
 import { AbortScope } from './abort-scope.js';
 import { adopt, Context, type ExecutionContext, type Layer, next } from './context.js';
-import { BasePolicy, describe, layersOf, type Policy } from './policy.js';
+import { BasePolicy, describe, type InOf, layersOf, type OutOf, type Policy } from './policy.js';
 
 /**
  * A policy that is not one of bulwark's: it joins a pipeline through its public `execute`,
@@ -51,10 +51,10 @@ async function continueFrom(
 }
 
 /** Several policies run as one, the first outermost. */
-export class Pipeline extends BasePolicy {
-  readonly policies: readonly Policy[];
+export class Pipeline<In = unknown, Out = never> extends BasePolicy<{}, In, Out> {
+  readonly policies: readonly Policy<never, unknown>[];
 
-  constructor(policies: readonly Policy[]) {
+  constructor(policies: readonly Policy<never, unknown>[]) {
     const layers: Layer[] = [];
     policies.forEach((policy, at) => {
       if (policy instanceof BasePolicy) layers.push(...policy[layersOf]);
@@ -75,10 +75,43 @@ export class Pipeline extends BasePolicy {
   }
 }
 
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (
+  i: infer I,
+) => void
+  ? I
+  : never;
+
+/** What every member's predicates judge, at once: a task's result must be all of it. */
+export type PipelineIn<P extends readonly unknown[]> = UnionToIntersection<InOf<P[number]>>;
+
+/** Whatever any member may answer instead of the task's result. */
+export type PipelineOut<P extends readonly unknown[]> = OutOf<P[number]>;
+
+/**
+ * The first member whose predicates cannot judge what an inner member may substitute (an
+ * outer `retry<Response>` around a `fallback` answering a string), or never.
+ */
+type Misfit<P extends readonly unknown[]> = P extends readonly [infer Head, ...infer Rest]
+  ? [PipelineOut<Rest>] extends [InOf<Head>]
+    ? Misfit<Rest>
+    : Head
+  : never;
+
+/** Nothing when the members fit together; otherwise a type no argument list satisfies. */
+type Fitting<P extends readonly unknown[]> = [Misfit<P>] extends [never]
+  ? unknown
+  : { readonly 'an inner fallback answers what an outer policy cannot judge': Misfit<P> };
+
 /**
  * Composes policies, outermost first: `pipeline(fallback, retry, breaker, timeout)` retries
  * around a breaker around a timeout, and falls back when all of that fails.
+ *
+ * Types flow through: the pipeline takes only tasks whose result every member's predicates can
+ * judge, and answers the task's type or any member's substitute (`Promise<T | R>` under a
+ * `fallback` of `R`).
  */
-export function pipeline(...policies: Policy[]): Pipeline {
+export function pipeline<const P extends readonly Policy<never, unknown>[]>(
+  ...policies: P & Fitting<P>
+): Pipeline<PipelineIn<P>, PipelineOut<P>> {
   return new Pipeline(policies);
 }

@@ -11,10 +11,28 @@ export interface PolicyOptions {
   clock?: Clock;
 }
 
-/** Anything that can run a function under its protection. */
-export interface Policy {
-  execute<T, D = unknown>(task: Task<T, D>, options?: ExecuteOptions<D>): Promise<T>;
+/**
+ * Anything that can run a function under its protection.
+ * @typeParam In What the function's result must be: the type the policy's predicates judge
+ *   (`retry<Response>()` takes only tasks that return a `Response`). Default: anything.
+ * @typeParam Out What the policy may answer instead of the function's result: a fallback's
+ *   substitute. Default: nothing.
+ */
+export interface Policy<In = unknown, Out = never> {
+  execute<T extends In, D = unknown>(
+    task: Task<T, D>,
+    options?: ExecuteOptions<D>,
+  ): Promise<T | Out>;
 }
+
+/** Where the types of a bulwark policy's `In` and `Out` are recorded; nothing at run time. */
+declare const outcomeTypes: unique symbol;
+
+/** The `In` of a policy (see {@link Policy}); `unknown` for a policy that is not bulwark's. */
+export type InOf<P> = P extends { readonly [outcomeTypes]: { readonly in: infer I } } ? I : unknown;
+
+/** The `Out` of a policy (see {@link Policy}); `never` for a policy that is not bulwark's. */
+export type OutOf<P> = P extends { readonly [outcomeTypes]: { readonly out: infer O } } ? O : never;
 
 /** Where a pipeline finds the layers a bulwark policy contributes. @internal */
 export const layersOf: unique symbol = Symbol('bulwark.layers');
@@ -23,8 +41,12 @@ export const layersOf: unique symbol = Symbol('bulwark.layers');
  * The base of every bulwark policy: the public `execute`, typed events, and the layer
  * protocol that lets `pipeline()` run several policies without a closure per layer.
  */
-export abstract class BasePolicy<E extends EventMap = {}> implements Policy, Layer {
+export abstract class BasePolicy<E extends EventMap = {}, In = unknown, Out = never>
+  implements Policy<In, Out>, Layer
+{
   readonly name: string;
+  /** Types only: see {@link InOf} and {@link OutOf}. */
+  declare readonly [outcomeTypes]: { readonly in: In; readonly out: Out };
   /** @internal */
   readonly [layersOf]: readonly Layer[];
   protected readonly events: PolicyEvents<E>;
@@ -45,7 +67,10 @@ export abstract class BasePolicy<E extends EventMap = {}> implements Policy, Lay
     return this.events.on(type, listener);
   }
 
-  execute<T, D = unknown>(task: Task<T, D>, options?: ExecuteOptions<D>): Promise<T> {
+  execute<T extends In, D = unknown>(
+    task: Task<T, D>,
+    options?: ExecuteOptions<D>,
+  ): Promise<T | Out> {
     if (typeof task !== 'function') {
       return Promise.reject(
         new TypeError(`${this.name}: execute() needs a function (got ${describe(task)})`),
@@ -94,7 +119,7 @@ export abstract class BasePolicy<E extends EventMap = {}> implements Policy, Lay
       // A throwing options getter, or a revoked Proxy: execute() never throws.
       return Promise.reject(error);
     }
-    const result = next(context as Context, 0) as Promise<T>;
+    const result = next(context as Context, 0) as Promise<T | Out>;
     return signal === undefined ? result : disposeAfter(result, context.scope);
   }
 

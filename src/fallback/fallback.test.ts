@@ -144,7 +144,7 @@ describe('fallback', () => {
     const reason = new Error('caller left');
     const call = policy.execute(
       ({ signal }) =>
-        new Promise((_, reject) => {
+        new Promise<string>((_, reject) => {
           signal.addEventListener('abort', () => reject(new Error('socket closed')));
         }),
       { signal: controller.signal },

@@ -15,7 +15,11 @@ export type FallbackHandle<T = unknown> = (
   context: ExecutionContext,
 ) => boolean;
 
-/** `R` is the substitute's type; `T`, what the rest of the pipeline returns (usually `R`). */
+/**
+ * `R` is the substitute's type; `T`, what the rest of the pipeline returns, which `handle` and
+ * `value` judge. With a `handle`, `T` defaults to `R` (the substitute stands in for a result
+ * of the same type); without one, to `unknown` (any task).
+ */
 export interface FallbackOptions<R = unknown, T = R> extends PolicyOptions {
   /**
    * The substitute. A function is called with the outcome being replaced and the execution
@@ -39,7 +43,7 @@ export interface FallbackEvents {
  * Replaces a failed (or unwanted) outcome of the rest of the pipeline with a substitute. A
  * caller's abort is never replaced: the caller's reason goes through.
  */
-export class FallbackPolicy<R = unknown> extends BasePolicy<FallbackEvents> {
+export class FallbackPolicy<R = unknown, T = unknown> extends BasePolicy<FallbackEvents, T, R> {
   readonly #value: FallbackValue<R> | R;
   readonly #handle: FallbackHandle | undefined;
 
@@ -94,6 +98,12 @@ export class FallbackPolicy<R = unknown> extends BasePolicy<FallbackEvents> {
  * `fallback({ value: () => cachedPrices })`. Put it outermost, so it also covers the refusals
  * (open breaker, full bulkhead, timeout) of the policies inside it.
  */
-export function fallback<R = unknown, T = R>(options: FallbackOptions<R, T>): FallbackPolicy<R> {
-  return new FallbackPolicy<R>(options as unknown as FallbackOptions<R, unknown>);
+export function fallback<R = unknown, T = R>(
+  options: FallbackOptions<R, T> & { readonly handle: FallbackHandle<T> },
+): FallbackPolicy<R, T>;
+export function fallback<R = unknown, T = unknown>(
+  options: FallbackOptions<R, T>,
+): FallbackPolicy<R, T>;
+export function fallback<R, T>(options: FallbackOptions<R, T>): FallbackPolicy<R, T> {
+  return new FallbackPolicy<R, T>(options as unknown as FallbackOptions<R, unknown>);
 }

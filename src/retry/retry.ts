@@ -64,7 +64,7 @@ function defaultRetryOn(outcome: Outcome): boolean {
 }
 
 /** Runs the rest of the pipeline again after failures, waiting a backoff between attempts. */
-export class RetryPolicy extends BasePolicy<RetryEvents> {
+export class RetryPolicy<T = unknown> extends BasePolicy<RetryEvents, T> {
   readonly maxAttempts: number;
   readonly maxElapsedMs: number;
   readonly #backoff: Backoff;
@@ -201,6 +201,6 @@ export class RetryPolicy extends BasePolicy<RetryEvents> {
  * and returns the first accepted outcome. When it gives up it returns the last result or
  * rethrows the last error as it was thrown.
  */
-export function retry<T = unknown>(options?: RetryOptions<T>): RetryPolicy {
-  return new RetryPolicy(options as RetryOptions);
+export function retry<T = unknown>(options?: RetryOptions<T>): RetryPolicy<T> {
+  return new RetryPolicy<T>(options as RetryOptions);
 }
