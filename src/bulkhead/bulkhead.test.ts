@@ -40,7 +40,7 @@ function harness(policy: ReturnType<typeof bulkhead>) {
         started.push(id);
         return g.promise;
       },
-      { signal },
+      { signal, key: `call-${id}` },
     );
   };
   return { started, gates, call };
@@ -298,14 +298,14 @@ describe('bulkhead', () => {
     await served;
 
     expect(events).toEqual([
-      ['queued', { running: 1, queued: 1 }],
-      ['queued', { running: 1, queued: 2 }],
-      ['rejected', { reason: 'full', running: 1, queued: 2 }],
-      ['dequeued', { waitedMs: 10, result: 'aborted' }],
-      ['dequeued', { waitedMs: 25, result: 'started' }],
-      ['queued', { running: 1, queued: 1 }],
-      ['dequeued', { waitedMs: 100, result: 'queueTimeout' }],
-      ['rejected', { reason: 'queueTimeout', running: 1, queued: 0 }],
+      ['queued', { key: 'call-1', running: 1, queued: 1 }],
+      ['queued', { key: 'call-2', running: 1, queued: 2 }],
+      ['rejected', { key: 'call-3', reason: 'full', running: 1, queued: 2 }],
+      ['dequeued', { key: 'call-2', waitedMs: 10, result: 'aborted' }],
+      ['dequeued', { key: 'call-1', waitedMs: 25, result: 'started' }],
+      ['queued', { key: 'call-4', running: 1, queued: 1 }],
+      ['dequeued', { key: 'call-4', waitedMs: 100, result: 'queueTimeout' }],
+      ['rejected', { key: 'call-4', reason: 'queueTimeout', running: 1, queued: 0 }],
     ]);
   });
 

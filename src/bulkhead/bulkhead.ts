@@ -31,6 +31,8 @@ export type BulkheadDequeueResult = 'started' | 'queueTimeout' | 'aborted';
 export interface BulkheadEvents {
   /** A call was refused: every slot and queue place taken, or its queue wait ran out. */
   rejected: {
+    /** The refused call's key. */
+    readonly key: string | undefined;
     readonly reason: BulkheadRejectReason;
     /** Calls running at the refusal. */
     readonly running: number;
@@ -39,12 +41,19 @@ export interface BulkheadEvents {
   };
   /** A call found every slot taken and joined the queue. */
   queued: {
+    /** The waiting call's key. */
+    readonly key: string | undefined;
     readonly running: number;
     /** Calls waiting, this one included. */
     readonly queued: number;
   };
   /** A call left the queue: it got a slot, its wait ran out, or its caller aborted. */
-  dequeued: { readonly waitedMs: number; readonly result: BulkheadDequeueResult };
+  dequeued: {
+    /** The call's key. */
+    readonly key: string | undefined;
+    readonly waitedMs: number;
+    readonly result: BulkheadDequeueResult;
+  };
 }
 
 /**
@@ -110,7 +119,7 @@ export class BulkheadPolicy extends BasePolicy<BulkheadEvents> {
   };
 
   async #runQueued(context: Context, index: number): Promise<unknown> {
-    await this.#wait(context.scope);
+    await this.#wait(context.scope, context.key);
     try {
       // The slot came, but the caller may have aborted in the moment before this resumed.
       if (context.scope.aborted) throw context.scope.reason;
@@ -121,13 +130,13 @@ export class BulkheadPolicy extends BasePolicy<BulkheadEvents> {
   }
 
   /** Resolves once a slot is handed over; rejects on a full queue, queue timeout or abort. */
-  #wait(scope: AbortScope): Promise<void> {
+  #wait(scope: AbortScope, key: string | undefined): Promise<void> {
     const queued = this.#waiters.size;
     if (queued >= this.queueLimit) {
-      return Promise.reject(this.#refuse('full', `${this.name} is full`));
+      return Promise.reject(this.#refuse('full', `${this.name} is full`, key));
     }
     const now = this.#clock.now();
-    const waiter = new Waiter(scope, now, now + this.queueTimeoutMs);
+    const waiter = new Waiter(scope, key, now, now + this.queueTimeoutMs);
     const promise = new Promise<void>((resolve, reject) => {
       waiter.resolve = resolve;
       waiter.reject = reject;
@@ -139,7 +148,7 @@ export class BulkheadPolicy extends BasePolicy<BulkheadEvents> {
       this.#arm(this.queueTimeoutMs);
     }
     if (this.events.enabled) {
-      this.events.emit('queued', { running: this.#running, queued: queued + 1 });
+      this.events.emit('queued', { key, running: this.#running, queued: queued + 1 });
     }
     scope.watch(waiter.onAbort);
     return promise;
@@ -180,6 +189,7 @@ export class BulkheadPolicy extends BasePolicy<BulkheadEvents> {
         this.#refuse(
           'queueTimeout',
           `${this.name} timed out in the queue after ${this.queueTimeoutMs} ms`,
+          head.key,
         ),
       );
     }
@@ -198,14 +208,19 @@ export class BulkheadPolicy extends BasePolicy<BulkheadEvents> {
       this.#timer = undefined;
     }
     if (this.events.enabled) {
-      this.events.emit('dequeued', { waitedMs: this.#clock.now() - waiter.since, result });
+      const waitedMs = this.#clock.now() - waiter.since;
+      this.events.emit('dequeued', { key: waiter.key, waitedMs, result });
     }
   }
 
-  #refuse(reason: BulkheadRejectReason, what: string): BulkheadRejectedError {
+  #refuse(
+    reason: BulkheadRejectReason,
+    what: string,
+    key: string | undefined,
+  ): BulkheadRejectedError {
     const running = this.#running;
     const queued = this.#waiters.size;
-    if (this.events.enabled) this.events.emit('rejected', { reason, running, queued });
+    if (this.events.enabled) this.events.emit('rejected', { key, reason, running, queued });
     return new BulkheadRejectedError(
       `${what} (${running} of ${this.limit} running, ${queued} of ${this.queueLimit} queued)`,
       running,

@@ -15,6 +15,8 @@ export class Waiter implements Linked<Waiter> {
 
   constructor(
     readonly scope: AbortScope,
+    /** The waiting call's key, for events. */
+    readonly key: string | undefined,
     /** When it joined the queue, on the bulkhead's clock. */
     readonly since: number,
     /** When its queue wait runs out; Infinity when it never does. */

@@ -9,8 +9,11 @@ export type EventMap = object;
 
 export type Listener<T> = (event: T) => void;
 
-/** One event from any policy, as the telemetry bus delivers it. */
-export interface TelemetryEvent {
+/**
+ * One event from any policy, as the telemetry bus delivers it. The bus as exported from the
+ * package delivers `TelemetryEvent`, the union of every kind's events, which this shape covers.
+ */
+export interface AnyTelemetryEvent {
   /** The emitting policy's `name` option. */
   readonly policy: string;
   /** What sort of policy emitted it: 'retry', 'timeout', 'circuit-breaker', ... */
@@ -21,12 +24,20 @@ export interface TelemetryEvent {
   readonly detail: object;
 }
 
+/** The stream of every policy's events. */
+export interface TelemetryBus<E extends AnyTelemetryEvent = AnyTelemetryEvent> {
+  /** Calls `listener` with every event from now on; returns the function that unsubscribes. */
+  subscribe(listener: Listener<E>): Disposer;
+  /** True while anything is subscribed. */
+  readonly active: boolean;
+}
+
 /**
  * Listener lists are replaced, never changed in place, when someone subscribes or leaves, so
  * `emit` can walk the list it read without copying it first (subscriptions are rare, events
  * are not).
  */
-let busListeners: readonly Listener<TelemetryEvent>[] = [];
+let busListeners: readonly Listener<AnyTelemetryEvent>[] = [];
 
 /**
  * Listener errors must not break the call that emitted the event, nor go unseen: like
@@ -64,8 +75,8 @@ function without<T>(list: readonly T[], item: T): readonly T[] {
  * The one stream that receives every policy's events, tagged with the policy's name and kind.
  * Metrics, tracing and logging adapters subscribe here.
  */
-export const telemetry = {
-  subscribe(listener: Listener<TelemetryEvent>): Disposer {
+export const telemetry: TelemetryBus = {
+  subscribe(listener: Listener<AnyTelemetryEvent>): Disposer {
     busListeners = [...busListeners, listener];
     let subscribed = true;
     return () => {
@@ -74,7 +85,6 @@ export const telemetry = {
       busListeners = without(busListeners, listener);
     };
   },
-  /** True while anything is subscribed. */
   get active(): boolean {
     return busListeners.length > 0;
   },
@@ -122,7 +132,7 @@ export class PolicyEvents<E extends EventMap> {
     const list = this.#listeners?.get(type) as readonly Listener<E[K]>[] | undefined;
     if (list !== undefined) for (const listener of list) deliver(listener, detail);
     if (busListeners.length > 0) {
-      const event: TelemetryEvent = {
+      const event: AnyTelemetryEvent = {
         policy: this.#policy,
         kind: this.#kind,
         type,

@@ -9,12 +9,19 @@ export {
   TimeoutError,
 } from './errors.js';
 export {
+  type AnyTelemetryEvent,
   type Disposer,
   type EventMap,
   type Listener,
-  type TelemetryEvent,
+  type TelemetryBus,
   telemetry,
 } from './events.js';
 export { failure, type Outcome, retryAfterHint, success } from './outcome.js';
-export { Pipeline, pipeline } from './pipeline.js';
-export { BasePolicy, type Policy, type PolicyOptions } from './policy.js';
+export { Pipeline, type PipelineIn, type PipelineOut, pipeline } from './pipeline.js';
+export {
+  BasePolicy,
+  type InOf,
+  type OutOf,
+  type Policy,
+  type PolicyOptions,
+} from './policy.js';

@@ -200,14 +200,14 @@ describe('fallback', () => {
     const events: unknown[] = [];
     const dispose = policy.on('fallback', (event) => events.push(event));
     const error = new Error('down');
-    await policy.execute(() => Promise.reject(error));
+    await policy.execute(() => Promise.reject(error), { key: 'eu' });
     await policy.execute(() => 'bad');
     await policy.execute(() => 'good');
     dispose();
     await policy.execute(() => Promise.reject(error));
     expect(events).toEqual([
-      { outcome: { ok: false, error } },
-      { outcome: { ok: true, value: 'bad' } },
+      { key: 'eu', outcome: { ok: false, error } },
+      { key: undefined, outcome: { ok: true, value: 'bad' } },
     ]);
   });
 
@@ -221,6 +221,21 @@ describe('fallback', () => {
     });
     await expect(policy.execute(() => Promise.reject(new Error('down')))).rejects.toBe(bug);
     await expect(policy.execute(() => 'fine')).rejects.toBe(bug);
+  });
+
+  it('refuses a handle that answers with a promise instead of counting it as yes', async () => {
+    let made = 0;
+    const policy = fallback({
+      handle: async () => false,
+      value: () => {
+        made++;
+        return 'substitute';
+      },
+    } as never);
+    await expect(policy.execute(() => Promise.reject(new Error('down')))).rejects.toThrow(
+      'fallback: option "handle" returned a promise; it must decide synchronously and return a boolean',
+    );
+    expect(made).toBe(0);
   });
 
   it('validates its options with clear messages', () => {

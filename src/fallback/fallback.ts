@@ -1,7 +1,7 @@
 import { type Context, type ExecutionContext, next } from '../core/context.js';
 import { failure, type Outcome, success } from '../core/outcome.js';
 import { BasePolicy, describe, type PolicyOptions } from '../core/policy.js';
-import { checkFunction, checkOptions } from '../core/validate.js';
+import { checkFunction, checkOptions, verdict } from '../core/validate.js';
 
 /** Makes the substitute from the outcome it replaces. */
 export type FallbackValue<R, T = unknown> = (
@@ -36,7 +36,11 @@ export interface FallbackOptions<R = unknown, T = R> extends PolicyOptions {
 
 export interface FallbackEvents {
   /** An outcome was replaced; emitted just before the substitute is made. */
-  fallback: { readonly outcome: Outcome };
+  fallback: {
+    /** The call's key. */
+    readonly key: string | undefined;
+    readonly outcome: Outcome;
+  };
 }
 
 /**
@@ -75,19 +79,26 @@ export class FallbackPolicy<R = unknown, T = unknown> extends BasePolicy<Fallbac
     // The caller has gone: nobody wants a substitute, and none is made.
     if (context.scope.aborted) return value;
     const outcome = success(value);
-    return this.#handle!(outcome, context) ? this.#substitute(outcome, context) : value;
+    return verdict(this.name, 'handle', this.#handle!(outcome, context))
+      ? this.#substitute(outcome, context)
+      : value;
   }
 
   #failed(error: unknown, context: Context): Promise<unknown> {
     const scope = context.scope;
     if (scope.aborted) throw scope.reason;
     const outcome = failure(error);
-    if (this.#handle !== undefined && !this.#handle(outcome, context)) throw error;
+    if (
+      this.#handle !== undefined &&
+      !verdict(this.name, 'handle', this.#handle(outcome, context))
+    ) {
+      throw error;
+    }
     return this.#substitute(outcome, context);
   }
 
   async #substitute(outcome: Outcome, context: Context): Promise<unknown> {
-    if (this.events.enabled) this.events.emit('fallback', { outcome });
+    if (this.events.enabled) this.events.emit('fallback', { key: context.key, outcome });
     const value = this.#value;
     return typeof value === 'function' ? (value as FallbackValue<R>)(outcome, context) : value;
   }

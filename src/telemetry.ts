@@ -1,0 +1,47 @@
+import type { BulkheadEvents } from './bulkhead/index.js';
+import type { CircuitBreakerEvents } from './circuit-breaker/index.js';
+import { telemetry as bus, type TelemetryBus } from './core/events.js';
+import type { FallbackEvents } from './fallback/index.js';
+import type { KeyedEvents } from './keyed/index.js';
+import type { RetryEvents } from './retry/index.js';
+import type { TimeoutEvents } from './timeout/index.js';
+
+/**
+ * Each kind of policy's events, by the `kind` the telemetry bus tags them with. A policy class
+ * of your own (a `BasePolicy` subclass) can join the union by declaration merging:
+ * `declare module 'bulwark' { interface PolicyEventsByKind { 'my-kind': MyEvents } }`.
+ */
+export interface PolicyEventsByKind {
+  bulkhead: BulkheadEvents;
+  'circuit-breaker': CircuitBreakerEvents;
+  fallback: FallbackEvents;
+  keyed: KeyedEvents;
+  retry: RetryEvents;
+  timeout: TimeoutEvents;
+}
+
+/**
+ * One event from any policy, as the telemetry bus delivers it: a union discriminated by `kind`
+ * and then `type`, so a subscriber narrows `detail` without casts.
+ */
+export type TelemetryEvent = {
+  [K in keyof PolicyEventsByKind]: {
+    [T in keyof PolicyEventsByKind[K] & string]: {
+      /** The emitting policy's `name` option. */
+      readonly policy: string;
+      /** What sort of policy emitted it. */
+      readonly kind: K;
+      /** The event type, as passed to the policy's `on()`. */
+      readonly type: T;
+      /** The same object the policy's own listeners receive. */
+      readonly detail: PolicyEventsByKind[K][T];
+    };
+  }[keyof PolicyEventsByKind[K] & string];
+}[keyof PolicyEventsByKind];
+
+/**
+ * The one stream that receives every policy's events, tagged with the policy's name and kind.
+ * Metrics, tracing and logging adapters subscribe here. With no subscriber (and no listener on
+ * a policy) an event costs nothing: it is never built.
+ */
+export const telemetry = bus as TelemetryBus<TelemetryEvent>;
