@@ -13,7 +13,17 @@ export class ResilienceError extends Error {
 }
 
 /** Base class of every refusal to run the caller's function. */
-export class ExecutionRejectedError extends ResilienceError {}
+export class ExecutionRejectedError extends ResilienceError {
+  /**
+   * Whether running the call again after a wait can succeed, so `retry` retries it by default
+   * (after its `retryAfterMs`, if any). False here: most refusals (an open breaker, a full
+   * bulkhead) say the dependency needs relief, not more calls. A subclass opts in with
+   * `override get retryable() { return true; }`; a getter keeps it off every instance.
+   */
+  get retryable(): boolean {
+    return false;
+  }
+}
 
 /** A circuit breaker is open (or its half-open probes are all taken). */
 export class BrokenCircuitError extends ExecutionRejectedError {
@@ -45,6 +55,11 @@ export class TimeoutError extends ExecutionRejectedError {
     // A budget cut by an enclosing deadline can be fractional: the message shows 0.1 ms steps.
     super(`Timed out after ${Math.round(timeoutMs * 10) / 10} ms`, options);
     this.timeoutMs = timeoutMs;
+  }
+
+  /** True: a slow attempt says little about the next one, which gets a fresh budget. */
+  override get retryable(): boolean {
+    return true;
   }
 }
 

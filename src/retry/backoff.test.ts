@@ -35,6 +35,47 @@ describe('backoff.constant', () => {
     );
     expect(() => backoff.constant('10' as never)).toThrow(/option "ms" .* \(got "10"\)/);
   });
+
+  it("'full' jitter is random_between(0, ms); 'equal' is ms / 2 + random_between(0, ms / 2)", () => {
+    const full = backoff.constant(400, { jitter: 'full' });
+    expect(delays(full, 3, fixed(0.5))).toEqual([200, 200, 200]);
+    expect(delays(full, 2, fixed(0))).toEqual([0, 0]);
+    expect(full(1, failed, 0, fixed(0.25))).toBe(100);
+    const equal = backoff.constant(400, { jitter: 'equal' });
+    expect(delays(equal, 3, fixed(0.5))).toEqual([300, 300, 300]);
+    expect(delays(equal, 2, fixed(0))).toEqual([200, 200]);
+    expect(delays(backoff.constant(400, { jitter: 'none' }), 2, fixed(0.5))).toEqual([400, 400]);
+    expect(delays(backoff.constant(400, {}), 2, fixed(0.5))).toEqual([400, 400]);
+  });
+
+  it('uses its own random over the one passed in, and Math.random when none is', () => {
+    const own = backoff.constant(400, { jitter: 'full', random: fixed(0.25) });
+    expect(own(1, failed, 0, fixed(0.75))).toBe(100);
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    const call = backoff.constant(400, { jitter: 'equal' }) as (
+      attempt: number,
+      outcome: Outcome,
+      previous: number,
+    ) => number;
+    expect(call(1, failed, 0)).toBe(300);
+  });
+
+  it('validates its options, refusing decorrelated jitter with the reason', () => {
+    expect(() => backoff.constant(100, { jitter: 'decorrelated' } as never)).toThrow(
+      new TypeError(
+        `backoff.constant: option "jitter" must be one of 'none', 'full', 'equal'; 'decorrelated' grows each delay from the previous one, so only backoff.exponential offers it (got "decorrelated")`,
+      ),
+    );
+    expect(() => backoff.constant(100, { jitter: 'half' as never })).toThrow(
+      `backoff.constant: option "jitter" must be one of 'none', 'full', 'equal' (got "half")`,
+    );
+    expect(() => backoff.constant(100, { random: 0.5 as never })).toThrow(
+      'backoff.constant: option "random" must be a function (got 0.5)',
+    );
+    expect(() => backoff.constant(100, 'full' as never)).toThrow(
+      'backoff.constant: options must be an object (got "full")',
+    );
+  });
 });
 
 describe('backoff.linear', () => {
@@ -48,7 +89,24 @@ describe('backoff.linear', () => {
     expect(backoff.linear()(1_000, failed, 0, fixed(0.5))).toBe(30_000);
   });
 
+  it("spreads each delay with 'full' or 'equal' jitter, after the cap", () => {
+    const opts = { initialMs: 100, stepMs: 100, maxMs: 250 } as const;
+    const full = backoff.linear({ ...opts, jitter: 'full' });
+    expect(delays(full, 4, fixed(0.5))).toEqual([50, 100, 125, 125]);
+    const equal = backoff.linear({ ...opts, jitter: 'equal' });
+    expect(delays(equal, 4, fixed(0.5))).toEqual([75, 150, 187.5, 187.5]);
+    expect(delays(equal, 3, fixed(0))).toEqual([50, 100, 125]);
+    const own = backoff.linear({ ...opts, jitter: 'full', random: fixed(0.25) });
+    expect(own(2, failed, 0, fixed(0.75))).toBe(50);
+  });
+
   it('validates its options', () => {
+    expect(() => backoff.linear({ jitter: 'decorrelated' } as never)).toThrow(
+      `backoff.linear: option "jitter" must be one of 'none', 'full', 'equal'; 'decorrelated' grows each delay from the previous one, so only backoff.exponential offers it (got "decorrelated")`,
+    );
+    expect(() => backoff.linear({ random: 'x' as never })).toThrow(
+      'backoff.linear: option "random" must be a function (got "x")',
+    );
     expect(() => backoff.linear({ stepMs: Number.NaN })).toThrow(
       'backoff.linear: option "stepMs" must be a number of milliseconds >= 0 (got NaN)',
     );

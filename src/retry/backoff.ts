@@ -19,8 +19,21 @@ export type Backoff<T = unknown> = (
   random: Random,
 ) => number;
 
-/** How randomness spreads an exponential backoff, as in "Exponential Backoff And Jitter". */
+/** How randomness spreads a backoff's delays, as in "Exponential Backoff And Jitter". */
 export type Jitter = 'none' | 'full' | 'equal' | 'decorrelated';
+
+/**
+ * The jitters of constant and linear backoffs. 'decorrelated' is left out: it grows each
+ * delay from the previous one, which makes any backoff exponential.
+ */
+export type SteadyJitter = Exclude<Jitter, 'decorrelated'>;
+
+export interface ConstantBackoffOptions {
+  /** Default 'none': exactly `ms` every time. */
+  jitter?: SteadyJitter;
+  /** Overrides the random source, as in `ExponentialBackoffOptions`. */
+  random?: Random;
+}
 
 export interface LinearBackoffOptions {
   /** Delay after the first failed attempt. Default 100. */
@@ -29,6 +42,10 @@ export interface LinearBackoffOptions {
   stepMs?: number;
   /** The delay never exceeds this (finite, >= initialMs). Default 30_000. */
   maxMs?: number;
+  /** Default 'none': the delays exactly as above. */
+  jitter?: SteadyJitter;
+  /** Overrides the random source, as in `ExponentialBackoffOptions`. */
+  random?: Random;
 }
 
 export interface ExponentialBackoffOptions {
@@ -48,6 +65,7 @@ export interface ExponentialBackoffOptions {
 }
 
 const jitters: readonly Jitter[] = ['none', 'full', 'equal', 'decorrelated'];
+const steadyJitters: readonly SteadyJitter[] = ['none', 'full', 'equal'];
 
 function checkCap(policy: string, value: unknown, initialMs: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < initialMs) {
@@ -61,20 +79,66 @@ function checkCap(policy: string, value: unknown, initialMs: number): number {
   return value;
 }
 
-/** The same delay after every failed attempt. */
-function constant(ms: number): Backoff {
-  const delay = checkMs('backoff.constant', 'ms', ms);
-  return () => delay;
+function checkRandom(policy: string, value: unknown): Random | undefined {
+  return value === undefined ? undefined : checkFunction<Random>(policy, 'random', value);
 }
 
-/** `initialMs`, then `stepMs` more after each further failure, capped at `maxMs`. */
+function checkSteadyJitter(policy: string, value: unknown): SteadyJitter {
+  if (value === 'decorrelated') {
+    throw invalid(
+      policy,
+      'jitter',
+      value,
+      `one of ${steadyJitters.map((j) => `'${j}'`).join(', ')}; 'decorrelated' grows each delay from the previous one, so only backoff.exponential offers it`,
+    );
+  }
+  return checkOneOf(policy, 'jitter', value, steadyJitters);
+}
+
+/**
+ * Spreads the delays `base(attempt)` with 'full' or 'equal' jitter; 'none' returns `base`.
+ * `own` is the builder's `random` option, which wins over the one the policy passes.
+ */
+function spread(base: (attempt: number) => number, jitter: SteadyJitter, own?: Random): Backoff {
+  switch (jitter) {
+    case 'none':
+      return base;
+    case 'full':
+      return (attempt, _outcome, _previous, random = Math.random) =>
+        (own ?? random)() * base(attempt);
+    case 'equal':
+      return (attempt, _outcome, _previous, random = Math.random) => {
+        const half = base(attempt) / 2;
+        return half + (own ?? random)() * half;
+      };
+  }
+}
+
+/**
+ * `ms` after every failed attempt; with 'full' jitter random_between(0, ms), with 'equal'
+ * ms / 2 + random_between(0, ms / 2).
+ */
+function constant(ms: number, options?: ConstantBackoffOptions): Backoff {
+  const policy = 'backoff.constant';
+  const delay = checkMs(policy, 'ms', ms);
+  const opts = checkOptions<ConstantBackoffOptions>(policy, options);
+  const jitter = checkSteadyJitter(policy, opts.jitter ?? 'none');
+  return spread(() => delay, jitter, checkRandom(policy, opts.random));
+}
+
+/**
+ * `initialMs`, then `stepMs` more after each further failure, capped at `maxMs`; jittered
+ * like `constant`, from that delay.
+ */
 function linear(options?: LinearBackoffOptions): Backoff {
   const policy = 'backoff.linear';
   const opts = checkOptions<LinearBackoffOptions>(policy, options);
   const initialMs = checkMs(policy, 'initialMs', opts.initialMs ?? 100);
   const stepMs = checkMs(policy, 'stepMs', opts.stepMs ?? 100);
   const maxMs = checkCap(policy, opts.maxMs ?? 30_000, initialMs);
-  return (attempt) => Math.min(maxMs, initialMs + stepMs * (attempt - 1));
+  const jitter = checkSteadyJitter(policy, opts.jitter ?? 'none');
+  const grown = (attempt: number): number => Math.min(maxMs, initialMs + stepMs * (attempt - 1));
+  return spread(grown, jitter, checkRandom(policy, opts.random));
 }
 
 /**
@@ -99,28 +163,15 @@ function exponential(options?: ExponentialBackoffOptions): Backoff {
   }
   const cap = checkCap(policy, opts.maxMs ?? 30_000, base);
   const jitter = checkOneOf(policy, 'jitter', opts.jitter ?? 'full', jitters);
-  const own =
-    opts.random === undefined ? undefined : checkFunction<Random>(policy, 'random', opts.random);
-
-  // base * factor^(n-1) overflows to Infinity for large n; min() then yields the cap.
-  const grown = (attempt: number): number => Math.min(cap, base * factor ** (attempt - 1));
-  switch (jitter) {
-    case 'none':
-      return grown;
-    case 'full':
-      return (attempt, _outcome, _previous, random = Math.random) =>
-        (own ?? random)() * grown(attempt);
-    case 'equal':
-      return (attempt, _outcome, _previous, random = Math.random) => {
-        const half = grown(attempt) / 2;
-        return half + (own ?? random)() * half;
-      };
-    case 'decorrelated':
-      return (_attempt, _outcome, previousDelayMs, random = Math.random) => {
-        const upper = Math.max(base, previousDelayMs) * 3;
-        return Math.min(cap, base + (own ?? random)() * (upper - base));
-      };
+  const own = checkRandom(policy, opts.random);
+  if (jitter === 'decorrelated') {
+    return (_attempt, _outcome, previousDelayMs, random = Math.random) => {
+      const upper = Math.max(base, previousDelayMs) * 3;
+      return Math.min(cap, base + (own ?? random)() * (upper - base));
+    };
   }
+  // base * factor^(n-1) overflows to Infinity for large n; min() then yields the cap.
+  return spread((attempt) => Math.min(cap, base * factor ** (attempt - 1)), jitter, own);
 }
 
 /** Built-in backoffs for `retry({ backoff })`. Each validates its options when built. */

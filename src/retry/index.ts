@@ -1,10 +1,12 @@
 export {
   type Backoff,
   backoff,
+  type ConstantBackoffOptions,
   type ExponentialBackoffOptions,
   type Jitter,
   type LinearBackoffOptions,
   type Random,
+  type SteadyJitter,
 } from './backoff.js';
 export {
   type GiveUpReason,

@@ -69,6 +69,48 @@ describe('retry: events', () => {
   });
 });
 
+describe('retry: events carry the call key', () => {
+  it('puts context.key on retry, giveUp and success, on the fast path and the loop alike', async () => {
+    const clock = new VirtualClock();
+    const policy = retry({ clock, maxAttempts: 2, backoff: backoff.constant(10) });
+    const log: [string, string | undefined][] = [];
+    policy.on('retry', (e) => log.push(['retry', e.key]));
+    policy.on('giveUp', (e) => log.push([`giveUp ${e.reason}`, e.key]));
+    policy.on('success', (e) => log.push([`success ${e.attempts}`, e.key]));
+
+    await policy.execute(() => 'first try', { key: 'eu-1' });
+    let n = 0;
+    const second = policy.execute(() => (++n === 1 ? Promise.reject(new Error('x')) : 'ok'), {
+      key: 'eu-2',
+    });
+    await drain(clock);
+    await second;
+    const lost = policy.execute(() => Promise.reject(new Error('down')), { key: 'eu-3' });
+    const check = expect(lost).rejects.toThrow('down');
+    await drain(clock);
+    await check;
+    await expect(
+      policy.execute(() => Promise.reject(new BrokenCircuitError()), { key: 'eu-4' }),
+    ).rejects.toBeInstanceOf(BrokenCircuitError);
+    await policy.execute(() => 'no key');
+    const judged = retry({ clock, retryOn: () => false });
+    const judgedLog: unknown[] = [];
+    judged.on('success', (e) => judgedLog.push(e));
+    await judged.execute(() => 'kept', { key: 'eu-5' });
+
+    expect(log).toEqual([
+      ['success 1', 'eu-1'],
+      ['retry', 'eu-2'],
+      ['success 2', 'eu-2'],
+      ['retry', 'eu-3'],
+      ['giveUp maxAttempts', 'eu-3'],
+      ['giveUp notRetryable', 'eu-4'],
+      ['success 1', undefined],
+    ]);
+    expect(judgedLog).toStrictEqual([{ attempts: 1, key: 'eu-5' }]);
+  });
+});
+
 describe('retry: options', () => {
   it('refuses bad options, naming option and value', () => {
     const cases: [unknown, string][] = [

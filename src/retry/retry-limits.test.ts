@@ -213,3 +213,101 @@ describe('retry around a timeout', () => {
     expect(clock.now()).toBe(200);
   });
 });
+
+describe('retry: give-ups on limits', () => {
+  it('emits giveUp with the reason, the last outcome and the key on every limit path', async () => {
+    const clock = new VirtualClock();
+    const policy = retry({
+      clock,
+      maxAttempts: 10,
+      maxElapsedMs: 1_000,
+      backoff: backoff.constant(400),
+    });
+    const giveUps: RetryEvents['giveUp'][] = [];
+    policy.on('giveUp', (e) => giveUps.push(e));
+    const errors: Error[] = [];
+    const task = (ctx: ExecutionContext): Promise<never> => {
+      const error = new Error(`${ctx.key} attempt ${ctx.attempt}`);
+      errors.push(error);
+      return Promise.reject(error);
+    };
+
+    const elapsed = policy.execute(task, { key: 'a' });
+    const elapsedCheck = expect(elapsed).rejects.toThrow('a attempt 3');
+    await drain(clock);
+    await elapsedCheck;
+    await expect(policy.execute(task, { key: 'b', deadline: clock.now() + 300 })).rejects.toThrow(
+      'b attempt 1',
+    );
+    const controller = new AbortController();
+    const aborted = policy.execute(task, { key: 'c', signal: controller.signal });
+    const abortedCheck = expect(aborted).rejects.toBe('stop');
+    await clock.advance(100);
+    controller.abort('stop');
+    await abortedCheck;
+
+    const last = (key: string) => errors.filter((e) => e.message.startsWith(key)).at(-1)!;
+    expect(giveUps).toEqual([
+      { attempts: 3, outcome: { ok: false, error: last('a') }, reason: 'maxElapsed', key: 'a' },
+      { attempts: 1, outcome: { ok: false, error: last('b') }, reason: 'deadline', key: 'b' },
+      { attempts: 1, outcome: { ok: false, error: last('c') }, reason: 'aborted', key: 'c' },
+    ]);
+    expect(clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('retry: delays past 2^31 - 1 ms', () => {
+  const day = 86_400_000;
+  const month = 30 * day; // 2_592_000_000, past the 24.8 days a Node timer can hold
+
+  it('waits a 30-day retryAfterMs hint in full', async () => {
+    const clock = new VirtualClock();
+    const slowDown = Object.assign(new Error('come back next month'), { retryAfterMs: month });
+    let calls = 0;
+    const policy = retry({ clock, backoff: backoff.constant(10) });
+    const delays: number[] = [];
+    policy.on('retry', (e) => delays.push(e.delayMs));
+    const p = policy.execute(() => (++calls === 1 ? Promise.reject(slowDown) : 'served'), {
+      deadline: 31 * day,
+    });
+    await clock.advance(month - 1);
+    expect(calls).toBe(1);
+    await clock.advance(1);
+    await expect(p).resolves.toBe('served');
+    expect(calls).toBe(2);
+    expect(delays).toEqual([month]);
+  });
+
+  it('sleeps a 30-day backoff and measures maxElapsedMs and deadlines on that scale', async () => {
+    const clock = new VirtualClock();
+    const starts: number[] = [];
+    const task = (): Promise<never> => {
+      starts.push(clock.now());
+      return Promise.reject(new Error('down'));
+    };
+    const policy = retry({
+      clock,
+      maxAttempts: 5,
+      maxElapsedMs: 2 * month + 1,
+      backoff: backoff.linear({ initialMs: month, stepMs: day, maxMs: 60 * day }),
+    });
+    const reasons: string[] = [];
+    policy.on('giveUp', (e) => reasons.push(e.reason));
+    const check = expect(policy.execute(task)).rejects.toThrow('down');
+    await drain(clock);
+    await check;
+    // month, then month + 1 day: the second wait would pass 2 months + 1 ms, so no third.
+    expect(starts).toEqual([0, month]);
+    expect(reasons).toEqual(['maxElapsed']);
+
+    const backToBack = retry({ clock, maxAttempts: 3, backoff: backoff.constant(month) });
+    const t0 = clock.now();
+    starts.length = 0;
+    const p = backToBack.execute(task, { deadline: t0 + 3 * month });
+    const done = expect(p).rejects.toThrow('down');
+    await drain(clock);
+    await done;
+    expect(starts).toEqual([t0, t0 + month, t0 + 2 * month]);
+    expect(clock.pendingTimers).toBe(0);
+  });
+});

@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Context } from '../core/context.js';
 import { BrokenCircuitError, IsolatedCircuitError } from '../core/errors.js';
+import type { Outcome } from '../core/outcome.js';
 import { pipeline } from '../core/pipeline.js';
 import { VirtualClock } from '../testing/index.js';
 import { backoff } from './backoff.js';
-import { retry } from './retry.js';
+import { type RetryPredicate, retry } from './retry.js';
 import { drain, failing } from './test-helpers.js';
 
 afterEach(() => {
@@ -144,6 +145,44 @@ describe('retry: outcomes', () => {
     }
   });
 
+  it('rejects with a TypeError when retryOn answers with a promise, and runs nothing more', async () => {
+    const clock = new VirtualClock();
+    const original = new Error('down');
+    const { calls, task } = failing(clock, original);
+    // The types refuse an async predicate; plain JavaScript (or a cast) can still pass one.
+    const retryOn = (async () => false) as unknown as RetryPredicate;
+    const policy = retry({ clock, name: 'db-retry', retryOn });
+    const giveUps: unknown[] = [];
+    policy.on('giveUp', (e) => giveUps.push(e));
+    const error = await policy.execute(task).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as TypeError).message).toBe(
+      'db-retry: option "retryOn" returned a promise; it must decide synchronously and return a boolean',
+    );
+    expect((error as TypeError).cause).toBe(original);
+    expect(calls).toHaveLength(1);
+    expect(giveUps).toEqual([]);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('reports an async retryOn on a result too, and leaves its rejection handled', async () => {
+    const clock = new VirtualClock();
+    let calls = 0;
+    const retryOn = async (o: Outcome<string>): Promise<boolean> => {
+      if (o.ok) throw new Error('predicate blew up later');
+      return true;
+    };
+    const policy = retry<string>({ clock, retryOn: retryOn as unknown as RetryPredicate<string> });
+    const error = await policy.execute(() => `call ${++calls}`).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as TypeError).message).toMatch(/^retry: option "retryOn" returned a promise/);
+    expect((error as TypeError).cause).toBeUndefined();
+    expect(calls).toBe(1);
+    expect(clock.pendingTimers).toBe(0);
+    // An unhandled rejection from the predicate's promise would fail this test run.
+    await new Promise((resolve) => setImmediate(resolve));
+  });
+
   it('lets retryOn decide, with the attempt context, and stops when it says no', async () => {
     const clock = new VirtualClock();
     const fatal = new Error('fatal');
@@ -248,6 +287,46 @@ describe('retry: delays', () => {
     await drain(clock);
     await check;
     expect(calls.map((c) => c.at)).toEqual([0, 2_000]);
+  });
+
+  it('retries at once on a zero delay: no timer, no clock advance needed', async () => {
+    const clock = new VirtualClock(1_000);
+    const arm = vi.spyOn(clock, 'setTimeout');
+    const { calls, task } = failing(clock, new Error('down'));
+    // No drain: on a clock nobody advances, a timer for 0 ms would hang this await.
+    await expect(retry({ clock, backoff: backoff.constant(0) }).execute(task)).rejects.toThrow(
+      'down',
+    );
+    expect(calls).toEqual([
+      { at: 1_000, attempt: 1 },
+      { at: 1_000, attempt: 2 },
+      { at: 1_000, attempt: 3 },
+    ]);
+    const results = [{ status: 503 }, { status: 503 }, { status: 200 }];
+    const byResult = retry<{ status: number }>({
+      clock,
+      backoff: () => 0,
+      retryOn: (o) => o.ok && o.value.status === 503,
+    });
+    await expect(byResult.execute(() => results.shift()!)).resolves.toEqual({ status: 200 });
+    expect(arm).not.toHaveBeenCalled();
+  });
+
+  it('honours an abort that comes between attempts on a zero delay', async () => {
+    const clock = new VirtualClock();
+    const controller = new AbortController();
+    const { calls, task } = failing(clock, new Error('down'));
+    const policy = retry({ clock, maxAttempts: 5, backoff: backoff.constant(0) });
+    const events: string[] = [];
+    policy.on('retry', () => {
+      events.push('retry');
+      controller.abort('caller left');
+    });
+    policy.on('giveUp', (e) => events.push(e.reason));
+    await expect(policy.execute(task, { signal: controller.signal })).rejects.toBe('caller left');
+    expect(calls).toHaveLength(1);
+    expect(events).toEqual(['retry', 'aborted']);
+    expect(clock.pendingTimers).toBe(0);
   });
 
   it('rejects with a TypeError naming the policy when the backoff returns a bad delay', async () => {

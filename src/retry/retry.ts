@@ -1,6 +1,6 @@
 import { type Clock, sleep, systemClock } from '../core/clock.js';
 import { type Context, type ExecutionContext, next } from '../core/context.js';
-import { BrokenCircuitError, IsolatedCircuitError } from '../core/errors.js';
+import { ExecutionRejectedError } from '../core/errors.js';
 import { type Outcome, retryAfterHint } from '../core/outcome.js';
 import { BasePolicy, describe, type PolicyOptions } from '../core/policy.js';
 import {
@@ -9,6 +9,7 @@ import {
   checkInteger,
   checkMs,
   checkOptions,
+  verdict,
 } from '../core/validate.js';
 import { type Backoff, defaultBackoff, type Random } from './backoff.js';
 
@@ -27,9 +28,10 @@ export interface RetryOptions<T = unknown> extends PolicyOptions {
    */
   backoff?: Backoff<T>;
   /**
-   * Whether an outcome is retried. Default: every error except `BrokenCircuitError` and
-   * `IsolatedCircuitError`; results are accepted. Whatever it says, nothing is retried once
-   * the caller (or an enclosing timeout) has aborted.
+   * Whether an outcome is retried; it must answer synchronously. Default: every error except
+   * an `ExecutionRejectedError` whose `retryable` is false (an open or isolated breaker, a full
+   * bulkhead: all refusals but `TimeoutError`); results are accepted. Whatever it says, nothing
+   * is retried once the caller (or an enclosing timeout) has aborted.
    */
   retryOn?: RetryPredicate<T>;
   /**
@@ -44,24 +46,34 @@ export interface RetryOptions<T = unknown> extends PolicyOptions {
 /** Why a retry policy stopped without a success. */
 export type GiveUpReason = 'maxAttempts' | 'maxElapsed' | 'deadline' | 'notRetryable' | 'aborted';
 
+/** Each detail carries the call's `key` (`execute(fn, { key })`), undefined when none. */
 export interface RetryEvents {
   /** An attempt failed and another follows after `delayMs`; emitted before the sleep. */
-  retry: { readonly attempt: number; readonly delayMs: number; readonly outcome: Outcome };
+  retry: {
+    readonly attempt: number;
+    readonly delayMs: number;
+    readonly outcome: Outcome;
+    readonly key: string | undefined;
+  };
   /** The policy stopped on a failure (or on a result `retryOn` still wanted retried). */
   giveUp: {
     readonly attempts: number;
     readonly outcome: Outcome;
     readonly reason: GiveUpReason;
+    readonly key: string | undefined;
   };
   /** An attempt succeeded (also on the first try); `attempts` counts the first. */
-  success: { readonly attempts: number };
+  success: { readonly attempts: number; readonly key: string | undefined };
 }
 
+/** Errors are retried, except refusals that do not declare themselves `retryable`. */
 function defaultRetryOn(outcome: Outcome): boolean {
   if (outcome.ok) return false;
   const error = outcome.error;
-  return !(error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError);
+  return !(error instanceof ExecutionRejectedError) || error.retryable === true;
 }
+
+function ignore(): void {}
 
 /** Runs the rest of the pipeline again after failures, waiting a backoff between attempts. */
 export class RetryPolicy<T = unknown> extends BasePolicy<RetryEvents, T> {
@@ -71,7 +83,6 @@ export class RetryPolicy<T = unknown> extends BasePolicy<RetryEvents, T> {
   readonly #retryOn: RetryPredicate | undefined;
   readonly #random: Random;
   readonly #clock: Clock;
-  readonly #firstSuccess = (value: unknown): unknown => this.#succeeded(1, value);
 
   constructor(options?: RetryOptions) {
     const opts = checkOptions<RetryOptions>('retry', options);
@@ -102,7 +113,7 @@ export class RetryPolicy<T = unknown> extends BasePolicy<RetryEvents, T> {
     // The common case: the first attempt succeeds. This path costs one derived promise and the
     // rejection handler; no outcome, no clock read. It measured faster than an async function.
     return next(first, index + 1).then(
-      this.events.enabled ? this.#firstSuccess : undefined,
+      this.events.enabled ? (value: unknown) => this.#succeeded(1, value, context.key) : undefined,
       (error: unknown) => this.#loop(context, index, 0, first, { ok: false, error }),
     );
   }
@@ -121,6 +132,7 @@ export class RetryPolicy<T = unknown> extends BasePolicy<RetryEvents, T> {
     // The clock is read up front only when an elapsed budget needs a start time.
     start ??= this.maxElapsedMs === Infinity ? 0 : this.#clock.now();
     const retryOn = this.#retryOn;
+    const key = context.key;
     let attempt = attemptContext.attempt;
     let outcome = failed;
     let previousDelayMs = 0;
@@ -128,43 +140,61 @@ export class RetryPolicy<T = unknown> extends BasePolicy<RetryEvents, T> {
       if (outcome === undefined) {
         try {
           const value = await next(attemptContext, index + 1);
-          if (retryOn === undefined) return this.#succeeded(attempt, value);
+          if (retryOn === undefined) return this.#succeeded(attempt, value, key);
           outcome = { ok: true, value };
         } catch (error) {
           outcome = { ok: false, error };
         }
       }
       const retry =
-        retryOn === undefined ? defaultRetryOn(outcome) : retryOn(outcome, attemptContext);
+        retryOn === undefined
+          ? defaultRetryOn(outcome)
+          : this.#decide(retryOn(outcome, attemptContext), outcome);
       if (!retry) {
-        if (outcome.ok) return this.#succeeded(attempt, outcome.value);
-        return this.#gaveUp(attempt, outcome, 'notRetryable');
+        if (outcome.ok) return this.#succeeded(attempt, outcome.value, key);
+        return this.#gaveUp(attempt, outcome, 'notRetryable', key);
       }
-      if (context.scope.aborted) return this.#gaveUp(attempt, outcome, 'aborted');
-      if (attempt >= this.maxAttempts) return this.#gaveUp(attempt, outcome, 'maxAttempts');
+      if (context.scope.aborted) return this.#gaveUp(attempt, outcome, 'aborted', key);
+      if (attempt >= this.maxAttempts) return this.#gaveUp(attempt, outcome, 'maxAttempts', key);
 
       const delayMs = this.#delay(attempt, outcome, previousDelayMs);
       const limit = Math.min(start + this.maxElapsedMs, context.deadline);
       if (limit !== Infinity && this.#clock.now() + delayMs >= limit) {
         const reason = start + this.maxElapsedMs <= context.deadline ? 'maxElapsed' : 'deadline';
-        return this.#gaveUp(attempt, outcome, reason);
+        return this.#gaveUp(attempt, outcome, reason, key);
       }
-      if (this.events.enabled) this.events.emit('retry', { attempt, delayMs, outcome });
+      if (this.events.enabled) this.events.emit('retry', { attempt, delayMs, outcome, key });
       try {
+        // A zero delay resolves at once, arming no timer; an abort is still honoured first.
         await sleep(this.#clock, delayMs, context.scope);
       } catch (reason) {
-        this.#emitGiveUp(attempt, outcome, 'aborted');
+        this.#emitGiveUp(attempt, outcome, 'aborted', key);
         throw reason;
       }
       // The scope may abort in the turn between the timer firing and this line.
       if (context.scope.aborted) {
-        this.#emitGiveUp(attempt, outcome, 'aborted');
+        this.#emitGiveUp(attempt, outcome, 'aborted', key);
         throw context.scope.reason;
       }
       previousDelayMs = delayMs;
       attempt++;
       attemptContext = context.withAttempt(attempt);
       outcome = undefined;
+    }
+  }
+
+  /** `retryOn`'s answer; a promise is a bug in the predicate, reported with the outcome. */
+  #decide(answer: unknown, outcome: Outcome): boolean {
+    if (typeof answer === 'boolean') return answer;
+    try {
+      return verdict(this.name, 'retryOn', answer);
+    } catch (error) {
+      // Its eventual rejection would otherwise be unhandled; the TypeError reports the bug.
+      Promise.resolve(answer).catch(ignore);
+      throw new TypeError(
+        (error as Error).message,
+        outcome.ok ? undefined : { cause: outcome.error },
+      );
     }
   }
 
@@ -180,19 +210,29 @@ export class RetryPolicy<T = unknown> extends BasePolicy<RetryEvents, T> {
     return hint !== undefined && hint > delay ? hint : delay;
   }
 
-  #succeeded(attempts: number, value: unknown): unknown {
-    if (this.events.enabled) this.events.emit('success', { attempts });
+  #succeeded(attempts: number, value: unknown, key: string | undefined): unknown {
+    if (this.events.enabled) this.events.emit('success', { attempts, key });
     return value;
   }
 
-  #gaveUp(attempts: number, outcome: Outcome, reason: GiveUpReason): unknown {
-    this.#emitGiveUp(attempts, outcome, reason);
+  #gaveUp(
+    attempts: number,
+    outcome: Outcome,
+    reason: GiveUpReason,
+    key: string | undefined,
+  ): unknown {
+    this.#emitGiveUp(attempts, outcome, reason, key);
     if (outcome.ok) return outcome.value;
     throw outcome.error;
   }
 
-  #emitGiveUp(attempts: number, outcome: Outcome, reason: GiveUpReason): void {
-    if (this.events.enabled) this.events.emit('giveUp', { attempts, outcome, reason });
+  #emitGiveUp(
+    attempts: number,
+    outcome: Outcome,
+    reason: GiveUpReason,
+    key: string | undefined,
+  ): void {
+    if (this.events.enabled) this.events.emit('giveUp', { attempts, outcome, reason, key });
   }
 }
 
