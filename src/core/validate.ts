@@ -1,3 +1,4 @@
+import type { Outcome } from './outcome.js';
 import { describe } from './policy.js';
 
 /**
@@ -131,17 +132,29 @@ export function checkClock<C>(policy: string, value: unknown, fallback: C): C {
 /**
  * A predicate's answer (`retryOn`, `failureOn`, `handle`, ...) as a boolean. Predicates decide
  * on the spot, so a promise is refused: it is always truthy, and an async predicate would
- * otherwise say "yes" to everything without anyone noticing.
+ * otherwise say "yes" to everything without anyone noticing. The TypeError carries the judged
+ * outcome's error as its `cause`, and the promise's own rejection, which nobody will await, is
+ * marked handled.
  */
-export function verdict(policy: string, option: string, answer: unknown): boolean {
+export function verdict(
+  policy: string,
+  option: string,
+  answer: unknown,
+  outcome?: Outcome,
+): boolean {
+  if (typeof answer === 'boolean') return answer;
   if (
     (typeof answer === 'object' || typeof answer === 'function') &&
     answer !== null &&
     typeof (answer as { then?: unknown }).then === 'function'
   ) {
+    Promise.resolve(answer).catch(ignore);
     throw new TypeError(
       `${policy}: option "${option}" returned a promise; it must decide synchronously and return a boolean`,
+      outcome === undefined || outcome.ok ? undefined : { cause: outcome.error },
     );
   }
   return Boolean(answer);
 }
+
+function ignore(): void {}

@@ -79,7 +79,7 @@ export class FallbackPolicy<R = unknown, T = unknown> extends BasePolicy<Fallbac
     // The caller has gone: nobody wants a substitute, and none is made.
     if (context.scope.aborted) return value;
     const outcome = success(value);
-    return verdict(this.name, 'handle', this.#handle!(outcome, context))
+    return verdict(this.name, 'handle', this.#handle!(outcome, context), outcome)
       ? this.#substitute(outcome, context)
       : value;
   }
@@ -90,7 +90,7 @@ export class FallbackPolicy<R = unknown, T = unknown> extends BasePolicy<Fallbac
     const outcome = failure(error);
     if (
       this.#handle !== undefined &&
-      !verdict(this.name, 'handle', this.#handle(outcome, context))
+      !verdict(this.name, 'handle', this.#handle(outcome, context), outcome)
     ) {
       throw error;
     }

@@ -73,8 +73,6 @@ function defaultRetryOn(outcome: Outcome): boolean {
   return !(error instanceof ExecutionRejectedError) || error.retryable === true;
 }
 
-function ignore(): void {}
-
 /** Runs the rest of the pipeline again after failures, waiting a backoff between attempts. */
 export class RetryPolicy<T = unknown> extends BasePolicy<RetryEvents, T> {
   readonly maxAttempts: number;
@@ -149,7 +147,7 @@ export class RetryPolicy<T = unknown> extends BasePolicy<RetryEvents, T> {
       const retry =
         retryOn === undefined
           ? defaultRetryOn(outcome)
-          : this.#decide(retryOn(outcome, attemptContext), outcome);
+          : verdict(this.name, 'retryOn', retryOn(outcome, attemptContext), outcome);
       if (!retry) {
         if (outcome.ok) return this.#succeeded(attempt, outcome.value, key);
         return this.#gaveUp(attempt, outcome, 'notRetryable', key);
@@ -184,20 +182,6 @@ export class RetryPolicy<T = unknown> extends BasePolicy<RetryEvents, T> {
   }
 
   /** `retryOn`'s answer; a promise is a bug in the predicate, reported with the outcome. */
-  #decide(answer: unknown, outcome: Outcome): boolean {
-    if (typeof answer === 'boolean') return answer;
-    try {
-      return verdict(this.name, 'retryOn', answer);
-    } catch (error) {
-      // Its eventual rejection would otherwise be unhandled; the TypeError reports the bug.
-      Promise.resolve(answer).catch(ignore);
-      throw new TypeError(
-        (error as Error).message,
-        outcome.ok ? undefined : { cause: outcome.error },
-      );
-    }
-  }
-
   #delay(attempt: number, outcome: Outcome, previousDelayMs: number): number {
     const delay = this.#backoff(attempt, outcome, previousDelayMs, this.#random);
     if (typeof delay !== 'number' || !(delay >= 0) || delay === Infinity) {
