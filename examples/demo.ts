@@ -10,7 +10,7 @@ import {
   pipeline,
   retry,
   timeout,
-} from '../src/index.js';
+} from 'bulwark';
 import { type Phase, startFlakyService } from './demo/flaky-service.js';
 
 const RATE_PER_S = 60;

@@ -50,7 +50,7 @@ const expected: Record<string, readonly string[]> = {
   ],
   'observability/telemetry.ts': [
     'quote-breaker [circuit-breaker] stateChange from=closed to=open reason=failures',
-    'quote-fallback [fallback] fallback outcome=BrokenCircuitError',
+    'quote-fallback [fallback] fallback key=quotes-api outcome=BrokenCircuitError',
     'events per policy: quote-breaker 7, quote-retry 6, quote-timeout 3, quote-fallback 2',
   ],
 };

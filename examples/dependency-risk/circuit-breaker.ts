@@ -15,7 +15,7 @@ import {
   type CircuitBreakerPolicy,
   circuitBreaker,
   IsolatedCircuitError,
-} from '../../src/index.js';
+} from 'bulwark';
 import { send, startServer } from '../shared/server.js';
 
 let healthy = true;

@@ -7,13 +7,7 @@
  *
  * Run: npx tsx examples/dependency-risk/fallback.ts
  */
-import {
-  BrokenCircuitError,
-  circuitBreaker,
-  fallback,
-  type Outcome,
-  pipeline,
-} from '../../src/index.js';
+import { BrokenCircuitError, circuitBreaker, fallback, type Outcome, pipeline } from 'bulwark';
 import { send, startServer } from '../shared/server.js';
 
 interface Price {

@@ -7,7 +7,7 @@
  *
  * Run: npx tsx examples/dependency-risk/retry.ts
  */
-import { backoff, type Outcome, retry } from '../../src/index.js';
+import { backoff, type Outcome, retry } from 'bulwark';
 import { send, startServer } from '../shared/server.js';
 
 /** What a call returns. A numeric `retryAfterMs` on it is a delay hint retry honours. */

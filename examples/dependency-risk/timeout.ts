@@ -8,7 +8,7 @@
  * Run: npx tsx examples/dependency-risk/timeout.ts
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pipeline, systemClock, TimeoutError, timeout } from '../../src/index.js';
+import { pipeline, systemClock, TimeoutError, timeout } from 'bulwark';
 import { startServer } from '../shared/server.js';
 
 let connectionClosed!: () => void;

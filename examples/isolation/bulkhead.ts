@@ -9,12 +9,7 @@
  *
  * Run: npx tsx examples/isolation/bulkhead.ts
  */
-import {
-  type BulkheadPolicy,
-  BulkheadRejectedError,
-  bulkhead,
-  bulkheadGroup,
-} from '../../src/index.js';
+import { type BulkheadPolicy, BulkheadRejectedError, bulkhead, bulkheadGroup } from 'bulwark';
 import { sendLater, startServer } from '../shared/server.js';
 
 // /slow/<ms> answers after <ms> milliseconds.

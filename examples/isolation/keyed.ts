@@ -7,7 +7,7 @@
  *
  * Run: npx tsx examples/isolation/keyed.ts
  */
-import { BrokenCircuitError, circuitBreaker, keyed, pipeline, timeout } from '../../src/index.js';
+import { BrokenCircuitError, circuitBreaker, keyed, pipeline, timeout } from 'bulwark';
 import { type LocalServer, send, startServer } from '../shared/server.js';
 
 const healthy = await startServer((_request, response) => send(response, 200, { ok: true }));

@@ -17,7 +17,7 @@ import {
   type TelemetryEvent,
   telemetry,
   timeout,
-} from '../../src/index.js';
+} from 'bulwark';
 import { send, startServer } from '../shared/server.js';
 
 let stalling = false;
@@ -30,6 +30,7 @@ const server = await startServer((_request, response, n) => {
 /** Renders an event's detail as `field=value` pairs; outcomes show what they hold. */
 function render(detail: object): string {
   return Object.entries(detail)
+    .filter(([, value]) => value !== undefined)
     .map(([field, value]) => `${field}=${show(value)}`)
     .join(' ');
 }
@@ -61,12 +62,16 @@ const getQuote = pipeline(
 
 async function quote(label: string): Promise<void> {
   console.log(label);
-  const text = await getQuote.execute(async ({ signal }) => {
-    const response = await fetch(`${server.url}/quote`, { signal });
-    const body = await response.text();
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    return (JSON.parse(body) as { quote: string }).quote;
-  });
+  // The key names the call's target; every event about the call carries it.
+  const text = await getQuote.execute(
+    async ({ signal }) => {
+      const response = await fetch(`${server.url}/quote`, { signal });
+      const body = await response.text();
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      return (JSON.parse(body) as { quote: string }).quote;
+    },
+    { key: 'quotes-api' },
+  );
   console.log(`   => "${text}"`);
 }
 
