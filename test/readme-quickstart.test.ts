@@ -32,9 +32,8 @@ async function serve(status: number, body: object): Promise<{ server: Server; ur
 }
 
 async function runAgainst(url: string): Promise<string> {
-  const source = (await quickStart())
-    .replace("from 'bulwark'", "from '../../src/index.js'")
-    .replace('http://127.0.0.1:8080', url);
+  // 'bulwark' resolves to src/ through the project's tsconfig paths, as in the examples.
+  const source = (await quickStart()).replace('http://127.0.0.1:8080', url);
   await writeFile(script, source);
   const { stdout } = await run(
     process.execPath,
@@ -56,10 +55,7 @@ describe('README quick start', () => {
   });
 
   it('type-checks as written', async () => {
-    await writeFile(
-      script,
-      (await quickStart()).replace("from 'bulwark'", "from '../../src/index.js'"),
-    );
+    await writeFile(script, await quickStart());
     await writeFile(
       join(workDir, 'tsconfig.json'),
       JSON.stringify({ extends: '../../tsconfig.json', include: ['quickstart.ts'] }),
@@ -86,6 +82,20 @@ describe('README quick start', () => {
     try {
       expect(await runAgainst(url)).toContain('unknown (service unavailable)');
       expect(requests).toBe(3);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('neither retries nor replaces a 4xx answer', async () => {
+    let requests = 0;
+    const { server, url } = await serve(404, { error: 'no such user' });
+    server.on('request', () => requests++);
+    try {
+      await expect(runAgainst(url)).rejects.toMatchObject({
+        stderr: expect.stringMatching(/HTTP 404/),
+      });
+      expect(requests).toBe(1);
     } finally {
       server.close();
     }

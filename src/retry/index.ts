@@ -9,6 +9,7 @@ export {
   type SteadyJitter,
 } from './backoff.js';
 export {
+  defaultRetryOn,
   type GiveUpReason,
   type RetryEvents,
   type RetryOptions,

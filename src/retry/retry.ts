@@ -66,8 +66,12 @@ export interface RetryEvents {
   success: { readonly attempts: number; readonly key: string | undefined };
 }
 
-/** Errors are retried, except refusals that do not declare themselves `retryable`. */
-function defaultRetryOn(outcome: Outcome): boolean {
+/**
+ * What `retry` retries when no `retryOn` is given: errors, except refusals that do not declare
+ * themselves `retryable`; never a result. Build on it to narrow the rule:
+ * `retryOn: (outcome) => defaultRetryOn(outcome) && !isClientError(outcome)`.
+ */
+export function defaultRetryOn(outcome: Outcome): boolean {
   if (outcome.ok) return false;
   const error = outcome.error;
   return !(error instanceof ExecutionRejectedError) || error.retryable === true;
