@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { backoff, retry } from '../retry/index.js';
 import { VirtualClock } from '../testing/index.js';
 import { AbortScope } from './abort-scope.js';
 import { sleep, systemClock } from './clock.js';
@@ -50,6 +51,21 @@ describe('systemClock', () => {
     expect(fired).toBe(0);
     systemClock.clearTimeout(handle);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('makes a retry on it wait the whole of a 30-day backoff', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let attempts = 0;
+    const call = retry({ maxAttempts: 2, backoff: backoff.constant(30 * DAY) }).execute(() => {
+      attempts++;
+      if (attempts === 1) throw new Error('first');
+      return 'second';
+    });
+    await vi.advanceTimersByTimeAsync(DAY);
+    expect(attempts).toBe(1);
+    await vi.advanceTimersByTimeAsync(29 * DAY);
+    expect(await call).toBe('second');
+    expect(attempts).toBe(2);
   });
 
   it('hands out Node timers for ordinary delays', () => {
