@@ -81,7 +81,14 @@ export class TimeoutPolicy extends BasePolicy<TimeoutEvents> {
     const own = start + this.timeoutMs;
     // An enclosing timeout ends the call no later than this one would: leave it to that one, so
     // the caller gets one TimeoutError, not whichever of two simultaneous expiries came first.
-    if (context.deadlineEnforced && context.deadline <= own) return next(context, index + 1);
+    // A cooperative one only aborts the signal, though: an aggressive timeout still rejects
+    // then, with the enclosing error, so nesting never makes a call end later.
+    if (context.deadlineEnforced && context.deadline <= own) {
+      const rest = next(context, index + 1);
+      return this.strategy === 'aggressive' && context.deadlineEnforced === 'cooperative'
+        ? raceAbort(rest, context.scope)
+        : rest;
+    }
     const due = Math.min(own, context.deadline);
     // A caller deadline already past leaves no budget at all, not a negative one.
     const call = new TimedCall(context.scope, due, Math.max(0, due - start), this);
@@ -91,7 +98,7 @@ export class TimeoutPolicy extends BasePolicy<TimeoutEvents> {
       return Promise.reject(call.error);
     }
     if (due !== Number.POSITIVE_INFINITY) this.#deadlines.add(call);
-    const inner = next(context.withDeadline(call.scope, due), index + 1);
+    const inner = next(context.withDeadline(call.scope, due, this.strategy), index + 1);
     return (this.strategy === 'aggressive' ? raceAbort(inner, call.scope) : inner).then(
       (value) => {
         this.#finish(call);
