@@ -31,6 +31,7 @@ class TimedCall implements Deadline {
   prev: Deadline | undefined = undefined;
   next: Deadline | undefined = undefined;
   queued = false;
+  index = -1;
   /** Set when the deadline passed: the error the scope was aborted with. */
   error: TimeoutError | undefined = undefined;
   readonly scope: AbortScope;
