@@ -72,7 +72,6 @@ export class TimeoutPolicy extends BasePolicy<TimeoutEvents> {
   /** The budget in milliseconds; undefined when a function decides it per call. */
   readonly timeoutMs: number | undefined;
   readonly strategy: TimeoutStrategy;
-  readonly #ms: number;
   readonly #budget: TimeoutBudget | undefined;
   readonly #clock: Clock;
   readonly #deadlines: DeadlineQueue;
@@ -82,13 +81,12 @@ export class TimeoutPolicy extends BasePolicy<TimeoutEvents> {
     super('timeout', opts.name);
     if (typeof ms === 'function') {
       this.#budget = ms;
-      this.#ms = 0;
+      this.timeoutMs = undefined;
     } else if (typeof ms === 'number' && ms >= 0) {
-      this.#ms = ms;
+      this.timeoutMs = ms;
     } else {
       throw invalid(this.name, 'ms', ms, `${budgetExpected}, or a function returning one`);
     }
-    this.timeoutMs = this.#budget === undefined ? this.#ms : undefined;
     this.strategy = checkOneOf(this.name, 'strategy', opts.strategy ?? 'cooperative', strategies);
     this.#clock = checkClock(this.name, opts.clock, systemClock);
     this.#deadlines = new DeadlineQueue(this.#clock);
@@ -102,7 +100,7 @@ export class TimeoutPolicy extends BasePolicy<TimeoutEvents> {
   /** @internal */
   run(context: Context, index: number): Promise<unknown> {
     if (context.scope.aborted) return Promise.reject(context.scope.reason);
-    const ms = this.#budget === undefined ? this.#ms : this.#budgetOf(context);
+    const ms = this.timeoutMs ?? this.#budgetOf(context);
     const start = this.#clock.now();
     const own = start + ms;
     // An enclosing timeout ends the call no later than this one would: leave it to that one, so
