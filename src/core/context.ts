@@ -47,8 +47,11 @@ export class Context<D = unknown> implements ExecutionContext<D> {
     readonly key: string | undefined,
     readonly data: D,
     readonly deadline: number,
-    /** True when an enclosing timeout aborts `scope` at `deadline`, not just the caller's say-so. */
-    readonly deadlineEnforced = false,
+    /**
+     * How an enclosing timeout enforces `deadline`: false when none does (the caller's say-so);
+     * 'cooperative' when it aborts `scope` then; 'aggressive' when it also rejects the call then.
+     */
+    readonly deadlineEnforced: false | 'cooperative' | 'aggressive' = false,
   ) {}
 
   get signal(): AbortSignal {
@@ -70,8 +73,12 @@ export class Context<D = unknown> implements ExecutionContext<D> {
     );
   }
 
-  /** A context under a timeout that aborts `scope` at `deadline`. */
-  withDeadline(scope: AbortScope, deadline: number): Context<D> {
+  /** A context under a timeout that aborts `scope` at `deadline` (and rejects, if aggressive). */
+  withDeadline(
+    scope: AbortScope,
+    deadline: number,
+    enforcement: 'cooperative' | 'aggressive' = 'cooperative',
+  ): Context<D> {
     return new Context(
       this.task,
       this.chain,
@@ -80,7 +87,7 @@ export class Context<D = unknown> implements ExecutionContext<D> {
       this.key,
       this.data,
       deadline,
-      true,
+      enforcement,
     );
   }
 }

@@ -1,26 +1,30 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { type Linked, LinkedList } from '../core/linked-list.js';
+import { DeadlineHeap, type HeapEntry } from './deadline-heap.js';
 
-/** One armed deadline: a node of the queue's list. */
-export interface Deadline extends Linked<Deadline> {
-  readonly due: number;
+/** One armed deadline: a node of the queue's list or an entry of its heap, never both. */
+export interface Deadline extends Linked<Deadline>, HeapEntry {
   /** Called once when the deadline passes while still queued. */
   expire(): void;
 }
 
 /**
- * The deadlines of one timeout policy, ordered by due time, served by a single clock timer
- * armed for the earliest. One policy's deadlines almost always arrive in order (now + the same
- * budget), so insertion scans from the tail and is O(1) in practice; removal is O(1).
+ * The deadlines of one timeout policy, served by a single clock timer armed for the earliest.
+ *
+ * One policy's deadlines mostly arrive in order (now + the same budget): those are appended to
+ * a sorted linked list in O(1) and leave it in O(1). A deadline earlier than the list's tail (a
+ * caller's own `deadline`, a per-call budget) goes into a binary heap instead, in O(log n), and
+ * leaves it in O(log n). The earliest deadline is the earlier of the two heads.
  *
  * Finishing a call removes its deadline but leaves the timer alone: a timer that fires early
- * simply re-arms for the new head. When the queue empties the timer stays armed but unref'd
+ * simply re-arms for the new earliest. When the queue empties the timer stays armed but unref'd
  * (if the clock can), so the next call re-refs it instead of arming a timer of its own. A
  * stream of calls that finish in time thus costs about one timer per budget period, and an
  * idle policy never keeps the process alive.
  */
 export class DeadlineQueue {
   readonly #list = new LinkedList<Deadline>();
+  readonly #heap = new DeadlineHeap<Deadline>();
   #timer: TimerHandle | undefined;
   #armedFor = Number.POSITIVE_INFINITY;
   #refed = false;
@@ -30,14 +34,15 @@ export class DeadlineQueue {
 
   /** How many deadlines are waiting. */
   get size(): number {
-    return this.#list.size;
+    return this.#list.size + this.#heap.size;
   }
 
   add(deadline: Deadline): void {
-    let after = this.#list.tail;
-    while (after !== undefined && after.due > deadline.due) after = after.prev;
-    this.#list.insertAfter(deadline, after);
-    if (deadline.due < this.#armedFor) this.#arm(deadline.due);
+    const tail = this.#list.tail;
+    const due = deadline.due;
+    if (tail === undefined || tail.due <= due) this.#list.push(deadline);
+    else this.#heap.push(deadline);
+    if (due < this.#armedFor) this.#arm(due);
     else if (!this.#refed) {
       this.clock.ref!(this.#timer);
       this.#refed = true;
@@ -45,13 +50,23 @@ export class DeadlineQueue {
   }
 
   remove(deadline: Deadline): void {
-    if (this.#list.remove(deadline) && this.#list.size === 0) this.#idle();
+    const removed = deadline.queued ? this.#list.remove(deadline) : this.#heap.remove(deadline);
+    if (removed && this.#list.size === 0 && this.#heap.size === 0) this.#idle();
+  }
+
+  /** The deadline due first, from the list or the heap; the list's on a tie. */
+  #earliest(): Deadline | undefined {
+    const head = this.#list.head;
+    const top = this.#heap.top;
+    if (top === undefined || (head !== undefined && head.due <= top.due)) return head;
+    return top;
   }
 
   #arm(due: number): void {
     if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
     this.#armedFor = due;
     this.#refed = true;
+    // Any finite span, however long: the clock, not this queue, deals with timer limits.
     this.#timer = this.clock.setTimeout(this.#fire, Math.max(0, due - this.clock.now()));
   }
 
@@ -73,15 +88,12 @@ export class DeadlineQueue {
     this.#armedFor = Number.POSITIVE_INFINITY;
     this.#refed = false;
     const now = this.clock.now();
-    for (
-      let head = this.#list.head;
-      head !== undefined && head.due <= now;
-      head = this.#list.head
-    ) {
-      this.#list.remove(head);
-      head.expire();
+    for (let first = this.#earliest(); first !== undefined && first.due <= now; ) {
+      this.remove(first);
+      first.expire();
+      first = this.#earliest();
     }
-    const head = this.#list.head;
-    if (head !== undefined) this.#arm(head.due);
+    const first = this.#earliest();
+    if (first !== undefined) this.#arm(first.due);
   }
 }

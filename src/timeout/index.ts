@@ -1,4 +1,5 @@
 export {
+  type TimeoutBudget,
   type TimeoutEvents,
   type TimeoutOptions,
   TimeoutPolicy,

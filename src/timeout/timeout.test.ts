@@ -285,20 +285,30 @@ describe('timeout timers', () => {
 });
 
 describe('timeout events and options', () => {
-  it('emits a timeout event with the budget and strategy', async () => {
+  it("emits a timeout event with the budget, the strategy and the call's key", async () => {
     const clock = new VirtualClock();
     const policy = timeout(25, { clock, strategy: 'aggressive' });
     const events: unknown[] = [];
     const dispose = policy.on('timeout', (event) => events.push(event));
+    await Promise.all([
+      policy.execute(untilAborted, { key: 'db-1' }).catch(() => {}),
+      clock.advance(25),
+    ]);
     await Promise.all([policy.execute(untilAborted).catch(() => {}), clock.advance(25)]);
+    // A call whose budget is already spent is reported too, with its key.
+    await policy.execute(untilAborted, { key: 'db-2', deadline: clock.now() }).catch(() => {});
     dispose();
     await Promise.all([policy.execute(untilAborted).catch(() => {}), clock.advance(25)]);
-    expect(events).toEqual([{ timeoutMs: 25, strategy: 'aggressive' }]);
+    expect(events).toStrictEqual([
+      { timeoutMs: 25, strategy: 'aggressive', key: 'db-1' },
+      { timeoutMs: 25, strategy: 'aggressive', key: undefined },
+      { timeoutMs: 0, strategy: 'aggressive', key: 'db-2' },
+    ]);
   });
 
   it('refuses bad options with messages naming them', () => {
     expect(() => timeout(-1)).toThrow(
-      'timeout: option "ms" must be a number of milliseconds >= 0 or Infinity (got -1)',
+      'timeout: option "ms" must be a number of milliseconds >= 0 or Infinity, or a function returning one (got -1)',
     );
     expect(() => timeout(Number.NaN)).toThrow(/option "ms".*got NaN/);
     expect(() => timeout('5' as never)).toThrow(/option "ms".*got "5"/);

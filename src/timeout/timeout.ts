@@ -1,12 +1,18 @@
 import { AbortScope } from '../core/abort-scope.js';
 import { type Clock, systemClock } from '../core/clock.js';
-import { type Context, next } from '../core/context.js';
+import { type Context, type ExecutionContext, next } from '../core/context.js';
 import { TimeoutError } from '../core/errors.js';
-import { BasePolicy, type PolicyOptions } from '../core/policy.js';
-import { checkClock, checkMs, checkOneOf, checkOptions } from '../core/validate.js';
+import { BasePolicy, describe, type PolicyOptions } from '../core/policy.js';
+import { checkClock, checkOneOf, checkOptions, invalid } from '../core/validate.js';
 import { type Deadline, DeadlineQueue } from './deadline-queue.js';
 
 export type TimeoutStrategy = 'cooperative' | 'aggressive';
+
+/**
+ * A budget decided per call from the call's context (its `key`, `data`, `attempt`,
+ * `deadline`): milliseconds >= 0, or Infinity for no budget of its own.
+ */
+export type TimeoutBudget<D = unknown> = (context: ExecutionContext<D>) => number;
 
 export interface TimeoutOptions extends PolicyOptions {
   /**
@@ -18,8 +24,13 @@ export interface TimeoutOptions extends PolicyOptions {
 }
 
 export interface TimeoutEvents {
-  /** A deadline passed while the function was running. */
-  timeout: { readonly timeoutMs: number; readonly strategy: TimeoutStrategy };
+  /** A deadline passed while the function was running, or the call came with none left. */
+  timeout: {
+    readonly timeoutMs: number;
+    readonly strategy: TimeoutStrategy;
+    /** The call's `key`. */
+    readonly key: string | undefined;
+  };
 }
 
 /**
@@ -31,6 +42,7 @@ class TimedCall implements Deadline {
   prev: Deadline | undefined = undefined;
   next: Deadline | undefined = undefined;
   queued = false;
+  index = -1;
   /** Set when the deadline passed: the error the scope was aborted with. */
   error: TimeoutError | undefined = undefined;
   readonly scope: AbortScope;
@@ -39,6 +51,7 @@ class TimedCall implements Deadline {
     parent: AbortScope,
     readonly due: number,
     readonly budgetMs: number,
+    readonly key: string | undefined,
     readonly policy: TimeoutPolicy,
   ) {
     this.scope = new AbortScope(parent);
@@ -52,18 +65,28 @@ class TimedCall implements Deadline {
 }
 
 const strategies: readonly TimeoutStrategy[] = ['cooperative', 'aggressive'];
+const budgetExpected = 'a number of milliseconds >= 0 or Infinity';
 
 /** Bounds how long the rest of the pipeline may run. */
 export class TimeoutPolicy extends BasePolicy<TimeoutEvents> {
-  readonly timeoutMs: number;
+  /** The budget in milliseconds; undefined when a function decides it per call. */
+  readonly timeoutMs: number | undefined;
   readonly strategy: TimeoutStrategy;
+  readonly #budget: TimeoutBudget | undefined;
   readonly #clock: Clock;
   readonly #deadlines: DeadlineQueue;
 
-  constructor(ms: number, options?: TimeoutOptions) {
+  constructor(ms: number | TimeoutBudget, options?: TimeoutOptions) {
     const opts = checkOptions<TimeoutOptions>('timeout', options);
     super('timeout', opts.name);
-    this.timeoutMs = checkMs(this.name, 'ms', ms, 0, true);
+    if (typeof ms === 'function') {
+      this.#budget = ms;
+      this.timeoutMs = undefined;
+    } else if (typeof ms === 'number' && ms >= 0) {
+      this.timeoutMs = ms;
+    } else {
+      throw invalid(this.name, 'ms', ms, `${budgetExpected}, or a function returning one`);
+    }
     this.strategy = checkOneOf(this.name, 'strategy', opts.strategy ?? 'cooperative', strategies);
     this.#clock = checkClock(this.name, opts.clock, systemClock);
     this.#deadlines = new DeadlineQueue(this.#clock);
@@ -77,21 +100,29 @@ export class TimeoutPolicy extends BasePolicy<TimeoutEvents> {
   /** @internal */
   run(context: Context, index: number): Promise<unknown> {
     if (context.scope.aborted) return Promise.reject(context.scope.reason);
+    const ms = this.timeoutMs ?? this.#budgetOf(context);
     const start = this.#clock.now();
-    const own = start + this.timeoutMs;
+    const own = start + ms;
     // An enclosing timeout ends the call no later than this one would: leave it to that one, so
     // the caller gets one TimeoutError, not whichever of two simultaneous expiries came first.
-    if (context.deadlineEnforced && context.deadline <= own) return next(context, index + 1);
+    // A cooperative one only aborts the signal, though: an aggressive timeout still rejects
+    // then, with the enclosing error, so nesting never makes a call end later.
+    if (context.deadlineEnforced && context.deadline <= own) {
+      const rest = next(context, index + 1);
+      return this.strategy === 'aggressive' && context.deadlineEnforced === 'cooperative'
+        ? raceAbort(rest, context.scope)
+        : rest;
+    }
     const due = Math.min(own, context.deadline);
     // A caller deadline already past leaves no budget at all, not a negative one.
-    const call = new TimedCall(context.scope, due, Math.max(0, due - start), this);
+    const call = new TimedCall(context.scope, due, Math.max(0, due - start), context.key, this);
     if (due <= start) {
       call.expire();
       call.scope.dispose();
       return Promise.reject(call.error);
     }
     if (due !== Number.POSITIVE_INFINITY) this.#deadlines.add(call);
-    const inner = next(context.withDeadline(call.scope, due), index + 1);
+    const inner = next(context.withDeadline(call.scope, due, this.strategy), index + 1);
     return (this.strategy === 'aggressive' ? raceAbort(inner, call.scope) : inner).then(
       (value) => {
         this.#finish(call);
@@ -108,6 +139,18 @@ export class TimeoutPolicy extends BasePolicy<TimeoutEvents> {
     );
   }
 
+  /** Asks the budget function; a throw from it, or a bad answer, rejects the call unrun. */
+  #budgetOf(context: Context): number {
+    const ms: unknown = this.#budget!(context);
+    if (typeof ms !== 'number' || !(ms >= 0)) {
+      const shown = ms instanceof Promise ? 'a promise' : describe(ms);
+      throw new TypeError(
+        `${this.name}: option "ms" returned ${shown} for this call; expected ${budgetExpected}`,
+      );
+    }
+    return ms;
+  }
+
   #finish(call: TimedCall): void {
     this.#deadlines.remove(call);
     call.scope.dispose();
@@ -116,7 +159,11 @@ export class TimeoutPolicy extends BasePolicy<TimeoutEvents> {
   /** @internal */
   expired(call: TimedCall): void {
     if (this.events.enabled) {
-      this.events.emit('timeout', { timeoutMs: call.budgetMs, strategy: this.strategy });
+      this.events.emit('timeout', {
+        timeoutMs: call.budgetMs,
+        strategy: this.strategy,
+        key: call.key,
+      });
     }
   }
 }
@@ -140,9 +187,13 @@ function raceAbort<T>(work: Promise<T>, scope: AbortScope): Promise<T> {
 }
 
 /**
- * Bounds the time the rest of the pipeline may take to `ms` milliseconds. Nested timeouts and
- * the caller's own deadline combine: the function's `ctx.deadline` is the earliest of them.
+ * Bounds the time the rest of the pipeline may take to `ms` milliseconds, or to what
+ * `ms(ctx)` answers for each call. Nested timeouts and the caller's own deadline combine: the
+ * function's `ctx.deadline` is the earliest of them.
  */
-export function timeout(ms: number, options?: TimeoutOptions): TimeoutPolicy {
-  return new TimeoutPolicy(ms, options);
+export function timeout<D = unknown>(
+  ms: number | TimeoutBudget<D>,
+  options?: TimeoutOptions,
+): TimeoutPolicy {
+  return new TimeoutPolicy(ms as number | TimeoutBudget, options);
 }
