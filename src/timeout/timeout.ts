@@ -143,7 +143,10 @@ export class TimeoutPolicy extends BasePolicy<TimeoutEvents> {
   #budgetOf(context: Context): number {
     const ms: unknown = this.#budget!(context);
     if (typeof ms !== 'number' || !(ms >= 0)) {
-      const shown = ms instanceof Promise ? 'a promise' : describe(ms);
+      const promise = ms instanceof Promise;
+      // Nobody will await it: its own rejection must not surface as an unhandled one.
+      if (promise) ms.catch(ignore);
+      const shown = promise ? 'a promise' : describe(ms);
       throw new TypeError(
         `${this.name}: option "ms" returned ${shown} for this call; expected ${budgetExpected}`,
       );
@@ -167,6 +170,8 @@ export class TimeoutPolicy extends BasePolicy<TimeoutEvents> {
     }
   }
 }
+
+function ignore(): void {}
 
 /** Settles with `work`, or rejects with the scope's reason as soon as the scope aborts. */
 function raceAbort<T>(work: Promise<T>, scope: AbortScope): Promise<T> {
