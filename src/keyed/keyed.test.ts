@@ -148,6 +148,21 @@ describe('keyed', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('drops an idle key within 2 * idleMs of its last use, whatever capacity eviction did', async () => {
+    const clock = new VirtualClock();
+    const perKey = keyed(() => bulkhead({ limit: 1 }), { maxKeys: 2, idleMs: 100, clock });
+    const at = async (time: number, key: string) => {
+      await clock.advance(time - clock.now());
+      await perKey.execute(() => 1, { key });
+    };
+    await at(0, 'a');
+    await at(50, 'a'); // 'a' last used at 50
+    await at(100, 'b'); // the sweep visits 'a', used within idleMs: its second chance
+    await at(160, 'c'); // over maxKeys: 'a' must not get another chance from this eviction
+    await at(250, 'c');
+    expect(perKey.peek('a')).toBeUndefined();
+  });
+
   it('never drops a key for idleness while its calls run, however long they take', async () => {
     const clock = new VirtualClock();
     const perKey = keyed(() => bulkhead({ limit: 1 }), { idleMs: 1_000, clock });

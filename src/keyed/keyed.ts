@@ -209,15 +209,22 @@ export class KeyedPolicy<P extends KeyablePolicy> extends BasePolicy<KeyedEvents
 
   /**
    * Visits the keys placed at least `idleMs` ago, oldest first, and stops at the first placed
-   * since: each key is visited at most once per `idleMs`, so the sweep is O(1) amortised.
+   * since: each key is visited at most once per `idleMs`, so the sweep is O(1) amortised. A
+   * key goes at a visit at least `idleMs` after its last use, so within `2 * idleMs` of it.
    */
   #sweep(now: number): void {
     let head = this.#line.head;
     while (head !== undefined && now - head.placedAt >= this.idleMs) {
       this.#line.remove(head);
       if (head.inFlight === 0) {
-        if (now - head.lastUsed >= this.idleMs) this.#forget(head, 'idle');
-        else this.#place(head, now);
+        if (now - head.lastUsed >= this.idleMs) {
+          this.#forget(head, 'idle');
+        } else {
+          // Its second chance: capacity eviction must not move it to the back once more and
+          // so put off its next visit beyond 2 * idleMs after its last use.
+          head.used = false;
+          this.#place(head, now);
+        }
       }
       head = this.#line.head;
     }
