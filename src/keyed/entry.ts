@@ -36,11 +36,11 @@ export class Entry<P extends Policy> implements Linked<Entry<P>> {
   handle: KeyedHandle<P> | undefined;
   /** Made once per key, so a call through the key allocates no handlers of its own. */
   readonly settled = (value: unknown): unknown => {
-    this.release(this);
+    if (--this.inFlight === 0) this.release(this);
     return value;
   };
   readonly failed = (error: unknown): never => {
-    this.release(this);
+    if (--this.inFlight === 0) this.release(this);
     throw error;
   };
 
@@ -51,6 +51,7 @@ export class Entry<P extends Policy> implements Linked<Entry<P>> {
     readonly layer: Layer,
     /** When its last call started, or `get` was called for it. */
     public lastUsed: number,
+    /** Called when its last call in flight ends. */
     private readonly release: (entry: Entry<P>) => void,
   ) {}
 }

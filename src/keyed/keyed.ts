@@ -171,13 +171,15 @@ export class KeyedPolicy<P extends KeyablePolicy> extends BasePolicy<KeyedEvents
     return entry;
   }
 
+  /** A key's last call in flight ended. */
   readonly #release = (entry: Entry<P>): void => {
-    if (--entry.inFlight > 0) return;
-    // Parked while busy: back in line, unless it was deleted meanwhile.
-    if (!entry.queued && this.#entries.get(entry.key) === entry) {
+    if (entry.queued) {
+      if (this.#entries.size > this.maxKeys) this.#shrink(this.#lastNow);
+    } else if (this.#entries.get(entry.key) === entry) {
+      // Parked while busy: back in line, unless it was deleted meanwhile.
       this.#place(entry, this.#lastNow);
+      if (this.#entries.size > this.maxKeys) this.#shrink(this.#lastNow);
     }
-    if (this.#entries.size > this.maxKeys) this.#shrink(this.#lastNow);
   };
 
   #place(entry: Entry<P>, now: number): void {
