@@ -259,8 +259,9 @@ function brief(value: unknown): string {
 /**
  * One policy per `key` (a host, a tenant), made by `factory` on the key's first call:
  * `keyed((host) => circuitBreaker({ name: `breaker:${host}`, consecutiveFailures: 5 }))`.
- * Calls must pass `options.key`. At most `maxKeys` idle keys are kept, and with `idleMs` a key
- * idle that long is dropped, so unbounded key spaces cannot exhaust memory.
+ * Calls must pass `options.key`. At most `maxKeys` keys are kept (more only while more than
+ * that are busy), and with `idleMs` a key idle that long is dropped, so unbounded key spaces
+ * cannot exhaust memory.
  */
 export function keyed<P extends KeyablePolicy>(
   factory: (key: string) => P,
