@@ -1,3 +1,5 @@
+export type { KeyedSnapshot } from './entry.js';
+export { KeyedHandle } from './handle.js';
 export {
   type KeyablePolicy,
   type KeyedEvents,

@@ -1,6 +1,8 @@
 import { type Clock, systemClock } from '../core/clock.js';
-import type { Context, Layer } from '../core/context.js';
-import { BasePolicy, describe, layersOf, type Policy, type PolicyOptions } from '../core/policy.js';
+import type { Context } from '../core/context.js';
+import { inPlace } from '../core/in-place.js';
+import { LinkedList } from '../core/linked-list.js';
+import { BasePolicy, describe, type Policy, type PolicyOptions } from '../core/policy.js';
 import {
   checkClock,
   checkFunction,
@@ -8,17 +10,20 @@ import {
   checkMs,
   checkOptions,
 } from '../core/validate.js';
+import { Entry, type KeyedSnapshot } from './entry.js';
+import { KeyedHandle } from './handle.js';
 
 export interface KeyedOptions extends PolicyOptions {
   /**
-   * Most keys kept at once; past it, the least recently used idle key is dropped. Keys with
-   * calls in flight are never dropped, so the bound can be exceeded by the keys busy at that
-   * moment. Default: 10_000.
+   * Most keys kept; past it, an idle key not used lately is dropped. A key with calls in flight
+   * is never dropped, so when the kept keys are all busy the keyed policy holds `maxKeys` plus
+   * the busy keys beyond it, and shrinks back to `maxKeys` as their calls end. Default: 10_000.
    */
   maxKeys?: number;
   /**
-   * A key unused for this long (ms) is dropped, so its state does not outlive the traffic that
-   * needed it. Default: Infinity (keys go only when `maxKeys` pushes them out).
+   * A key with no call started for this long (ms) and none in flight is dropped, so its state
+   * does not outlive the traffic that needed it. Checked as calls arrive; a key may linger up
+   * to another `idleMs`. Default: Infinity (keys go only when `maxKeys` pushes them out).
    */
   idleMs?: number;
 }
@@ -32,31 +37,8 @@ export interface KeyedEvents {
   evicted: { readonly key: string; readonly reason: KeyedEvictReason };
 }
 
-/** What a keyed factory must return: one bulwark policy (its own single layer). */
-export type KeyablePolicy = Policy & Layer & { readonly [layersOf]: readonly Layer[] };
-
-/** One key's policy and what eviction needs to know about it. */
-class Entry<P> {
-  /**
-   * Set when the key is used again; cleared when eviction passes the entry over (second-chance
-   * LRU). A key used only once is not flagged, so a scan of one-off keys evicts itself first.
-   */
-  used = false;
-  inFlight = 0;
-  readonly settled = (value: unknown): unknown => {
-    this.inFlight--;
-    return value;
-  };
-  readonly failed = (error: unknown): never => {
-    this.inFlight--;
-    throw error;
-  };
-
-  constructor(
-    readonly policy: P,
-    public lastUsed: number,
-  ) {}
-}
+/** What a keyed factory may return: any policy, a pipeline or one not made by bulwark. */
+export type KeyablePolicy = Policy;
 
 /** A policy of one kind per key, made on first use, with a bound on how many are kept. */
 export class KeyedPolicy<P extends KeyablePolicy> extends BasePolicy<KeyedEvents> {
@@ -65,12 +47,10 @@ export class KeyedPolicy<P extends KeyablePolicy> extends BasePolicy<KeyedEvents
   readonly #factory: (key: string) => P;
   readonly #clock: Clock;
   readonly #entries = new Map<string, Entry<P>>();
-  /**
-   * The eviction hand: one live iterator kept across evictions. A fresh `entries()` iterator
-   * would walk past every slot deleted since the map last compacted, making each eviction O(n).
-   */
-  #hand: MapIterator<[string, Entry<P>]> | undefined;
-  #nextSweep = Number.POSITIVE_INFINITY;
+  /** The eviction line: kept keys in the order they were placed, busy ones parked out of it. */
+  readonly #line = new LinkedList<Entry<P>>();
+  /** The latest `now` a call saw: when a parked key's last call ended, near enough. */
+  #lastNow = 0;
 
   constructor(factory: (key: string) => P, options?: KeyedOptions) {
     const opts = checkOptions<KeyedOptions>('keyed', options);
@@ -79,7 +59,6 @@ export class KeyedPolicy<P extends KeyablePolicy> extends BasePolicy<KeyedEvents
     this.maxKeys = checkInteger(this.name, 'maxKeys', opts.maxKeys ?? 10_000, 1);
     this.idleMs = checkMs(this.name, 'idleMs', opts.idleMs ?? Number.POSITIVE_INFINITY, 1, true);
     this.#clock = checkClock(this.name, opts.clock, systemClock);
-    if (this.idleMs !== Number.POSITIVE_INFINITY) this.#nextSweep = this.#clock.now() + this.idleMs;
   }
 
   /** Keys kept now. */
@@ -87,9 +66,17 @@ export class KeyedPolicy<P extends KeyablePolicy> extends BasePolicy<KeyedEvents
     return this.#entries.size;
   }
 
-  /** The policy for `key`, made now if the key is new. */
-  get(key: string): P {
-    return this.#entry(key, this.#now()).policy;
+  /**
+   * A handle on `key`, its policy made now if the key is new; counts as a use of the key.
+   * The handle's `execute` runs through this keyed policy, and its `policy` is the key's.
+   */
+  get(key: string): KeyedHandle<P> {
+    if (typeof key !== 'string') {
+      throw new TypeError(`${this.name}: get() needs a string key (got ${describe(key)})`);
+    }
+    const entry = this.#lookup(key, this.#now());
+    entry.handle ??= new KeyedHandle(this, key, this.#policyOf);
+    return entry.handle;
   }
 
   /** The policy for `key` if it is kept, without making one or counting as a use. */
@@ -97,9 +84,29 @@ export class KeyedPolicy<P extends KeyablePolicy> extends BasePolicy<KeyedEvents
     return this.#entries.get(key)?.policy;
   }
 
-  /** Drops `key` and its policy; true if it was kept. */
+  /** What is known of `key` if it is kept, without making it or counting as a use. */
+  snapshot(key: string): KeyedSnapshot<P> | undefined {
+    const entry = this.#entries.get(key);
+    return entry === undefined ? undefined : this.#snapshotOf(entry);
+  }
+
+  /** The kept keys, oldest first; a live iterator, not a copy. Reading counts as no use. */
+  keys(): MapIterator<string> {
+    return this.#entries.keys();
+  }
+
+  /** A snapshot of each kept key, oldest first, made as the iteration reaches it. */
+  *entries(): Generator<KeyedSnapshot<P>, void, undefined> {
+    for (const entry of this.#entries.values()) yield this.#snapshotOf(entry);
+  }
+
+  /** Drops `key` and its policy; true if it was kept. Calls in flight under it finish. */
   delete(key: string): boolean {
-    return this.#entries.delete(key);
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return false;
+    this.#entries.delete(key);
+    this.#line.remove(entry);
+    return true;
   }
 
   /** @internal */
@@ -112,89 +119,149 @@ export class KeyedPolicy<P extends KeyablePolicy> extends BasePolicy<KeyedEvents
     }
     let entry: Entry<P>;
     try {
-      entry = this.#entry(key, this.#now());
+      entry = this.#lookup(key, this.#now());
     } catch (error) {
       return Promise.reject(error);
     }
     entry.inFlight++;
-    // The key's policy takes this layer's place in the chain and carries on from there.
-    return entry.policy.run(context, index).then(entry.settled, entry.failed);
+    let result: Promise<unknown>;
+    try {
+      // The key's policy takes this layer's place in the chain and carries on from there.
+      result = entry.layer.run(context, index);
+    } catch (error) {
+      // Such as a broken clock: the count must still come down, or the key is pinned for good.
+      result = Promise.reject(error);
+    }
+    return result.then(entry.settled, entry.failed);
   }
 
   #now(): number {
     return this.idleMs === Number.POSITIVE_INFINITY ? 0 : this.#clock.now();
   }
 
-  #entry(key: string, now: number): Entry<P> {
-    if (now >= this.#nextSweep) this.#sweep(now);
-    let entry = this.#entries.get(key);
-    if (entry !== undefined) {
-      entry.used = true;
-      entry.lastUsed = now;
-      return entry;
+  /** The entry for `key`, made if new; counts as a use. */
+  #lookup(key: string, now: number): Entry<P> {
+    if (this.idleMs !== Number.POSITIVE_INFINITY) {
+      this.#lastNow = now;
+      this.#sweep(now);
     }
-    entry = new Entry(this.#create(key), now);
-    this.#entries.set(key, entry);
-    if (this.events.enabled) this.events.emit('created', { key });
-    if (this.#entries.size > this.maxKeys) this.#evictOverflow(key);
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return this.#admit(key, now);
+    entry.used = true;
+    entry.lastUsed = now;
     return entry;
   }
 
-  #create(key: string): P {
+  readonly #policyOf = (key: string): P => this.#lookup(key, this.#now()).policy;
+
+  #admit(key: string, now: number): Entry<P> {
     const policy = this.#factory(key);
-    const layers = (policy as Partial<KeyablePolicy> | undefined)?.[layersOf];
-    if (layers?.length !== 1 || layers[0] !== policy) {
+    const layer = inPlace(policy);
+    if (layer === undefined) {
       throw new TypeError(
-        `${this.name}: the factory must return one bulwark policy (not a pipeline) for key ${JSON.stringify(key)} (got ${describe(policy)})`,
+        `${this.name}: the factory must return a policy, an object with execute(), for key ${JSON.stringify(key)} (got ${brief(policy)})`,
       );
     }
-    return policy;
+    const entry = new Entry(key, policy, layer, now, this.#release);
+    this.#entries.set(key, entry);
+    if (this.events.enabled) this.events.emit('created', { key });
+    // Placed after the shrink, so the new key cannot be the one to go.
+    if (this.#entries.size > this.maxKeys) this.#shrink(now);
+    this.#place(entry, now);
+    return entry;
+  }
+
+  /** A key's last call in flight ended. */
+  readonly #release = (entry: Entry<P>): void => {
+    if (entry.queued) {
+      if (this.#entries.size > this.maxKeys) this.#shrink(this.#lastNow);
+    } else if (this.#entries.get(entry.key) === entry) {
+      // Parked while busy: back in line, unless it was deleted meanwhile.
+      this.#place(entry, this.#lastNow);
+      if (this.#entries.size > this.maxKeys) this.#shrink(this.#lastNow);
+    }
+  };
+
+  #place(entry: Entry<P>, now: number): void {
+    entry.placedAt = now;
+    this.#line.push(entry);
   }
 
   /**
-   * Second-chance LRU over the map's insertion order: a used-again or busy entry is moved to
-   * the back with its flag cleared; the first entry found neither goes. Each entry is passed
-   * over at most once per use, so eviction is O(1) amortised.
+   * Second chance over the line until within `maxKeys`: a busy key is parked, a key used since
+   * it was placed goes to the back with its flag cleared, the first neither goes. Each step is
+   * paid for by a use, a call or an admission, so eviction is O(1) amortised.
    */
-  #evictOverflow(justAdded: string): void {
-    const entries = this.#entries;
-    let passes = entries.size * 2;
-    while (entries.size > this.maxKeys && passes-- > 0) {
-      let step = this.#hand?.next();
-      if (step === undefined || step.done) {
-        this.#hand = entries.entries();
-        step = this.#hand.next();
-        if (step.done) return;
+  #shrink(now: number): void {
+    let head = this.#line.head;
+    while (head !== undefined && this.#entries.size > this.maxKeys) {
+      this.#line.remove(head);
+      // A busy key stays out of line (parked) until its calls end.
+      if (head.inFlight === 0) {
+        if (head.used) {
+          head.used = false;
+          this.#place(head, now);
+        } else {
+          this.#forget(head, 'capacity');
+        }
       }
-      const [key, entry] = step.value;
-      if (key === justAdded || entry.used || entry.inFlight > 0) {
-        // Re-inserting puts it behind the hand, which reaches it again only after a full turn.
-        entry.used = false;
-        entries.delete(key);
-        entries.set(key, entry);
-        continue;
-      }
-      entries.delete(key);
-      if (this.events.enabled) this.events.emit('evicted', { key, reason: 'capacity' });
+      head = this.#line.head;
     }
   }
 
+  /**
+   * Visits the keys placed at least `idleMs` ago, oldest first, and stops at the first placed
+   * since: each key is visited at most once per `idleMs`, so the sweep is O(1) amortised. A
+   * key goes at a visit at least `idleMs` after its last use, so within `2 * idleMs` of it.
+   */
   #sweep(now: number): void {
-    this.#nextSweep = now + this.idleMs / 2;
-    for (const [key, entry] of this.#entries) {
-      if (entry.inFlight === 0 && now - entry.lastUsed >= this.idleMs) {
-        this.#entries.delete(key);
-        if (this.events.enabled) this.events.emit('evicted', { key, reason: 'idle' });
+    let head = this.#line.head;
+    while (head !== undefined && now - head.placedAt >= this.idleMs) {
+      this.#line.remove(head);
+      if (head.inFlight === 0) {
+        if (now - head.lastUsed >= this.idleMs) {
+          this.#forget(head, 'idle');
+        } else {
+          // Its second chance: capacity eviction must not move it to the back once more and
+          // so put off its next visit beyond 2 * idleMs after its last use.
+          head.used = false;
+          this.#place(head, now);
+        }
       }
+      head = this.#line.head;
     }
   }
+
+  #forget(entry: Entry<P>, reason: KeyedEvictReason): void {
+    this.#entries.delete(entry.key);
+    if (this.events.enabled) this.events.emit('evicted', { key: entry.key, reason });
+  }
+
+  #snapshotOf(entry: Entry<P>): KeyedSnapshot<P> {
+    return {
+      key: entry.key,
+      policy: entry.policy,
+      inFlight: entry.inFlight,
+      lastUsedMs: this.idleMs === Number.POSITIVE_INFINITY ? undefined : entry.lastUsed,
+    };
+  }
+}
+
+/** Names what a factory returned without dumping it (a pipeline renders as pages of JSON). */
+function brief(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return describe(value);
+  const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name !== '' && name !== 'Object'
+    ? `an instance of ${name}`
+    : 'an object';
 }
 
 /**
  * One policy per `key` (a host, a tenant), made by `factory` on the key's first call:
  * `keyed((host) => circuitBreaker({ name: `breaker:${host}`, consecutiveFailures: 5 }))`.
- * Calls must pass `options.key`. At most `maxKeys` are kept, and with `idleMs` a key unused
- * that long is dropped, so unbounded key spaces cannot exhaust memory.
+ * Calls must pass `options.key`. At most `maxKeys` keys are kept (more only while more than
+ * that are busy), and with `idleMs` a key idle that long is dropped, so unbounded key spaces
+ * cannot exhaust memory.
  */
 export function keyed<P extends KeyablePolicy>(
   factory: (key: string) => P,
