@@ -2,6 +2,7 @@ import { describe, expectTypeOf, it } from 'vitest';
 import { bulkhead } from '../bulkhead/index.js';
 import { circuitBreaker } from '../circuit-breaker/index.js';
 import { fallback } from '../fallback/index.js';
+import { keyed } from '../keyed/index.js';
 import { retry } from '../retry/index.js';
 import { timeout } from '../timeout/index.js';
 import type { Outcome } from './outcome.js';
@@ -67,6 +68,15 @@ describe('pipeline types', () => {
     pipeline(judgesReplies, fallback({ value: (): Reply => ({ status: 200 }) }));
     // @ts-expect-error: the outer retry judges Replies, the inner fallback answers strings.
     pipeline(judgesReplies, fallback({ value: 'nope' }));
+  });
+
+  it('a keyed policy and its handles type as the policy they keep per key', () => {
+    const perHost = keyed(() => pipeline(fallback({ value: () => null }), timeout(100)));
+    expectTypeOf(perHost.execute(() => 1, { key: 'a' })).toEqualTypeOf<Promise<number | null>>();
+    expectTypeOf(perHost.get('a').execute(() => 'x')).toEqualTypeOf<Promise<string | null>>();
+    const judged = keyed(() => retry({ retryOn: (outcome: Outcome<Reply>) => !outcome.ok }));
+    // @ts-expect-error: the per-key retry judges Replies.
+    judged.execute(() => fetchString(), { key: 'a' });
   });
 
   it('a policy that is not bulwark’s joins as adding nothing', () => {

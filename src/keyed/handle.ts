@@ -1,6 +1,6 @@
 import { Context } from '../core/context.js';
-import { BasePolicy, type Policy } from '../core/policy.js';
-import type { KeyedPolicy } from './keyed.js';
+import { BasePolicy, type InOf, type OutOf } from '../core/policy.js';
+import type { KeyablePolicy, KeyedPolicy } from './keyed.js';
 
 /**
  * One key of a keyed policy, as `get(key)` hands it out. Its `execute` runs through the keyed
@@ -8,7 +8,7 @@ import type { KeyedPolicy } from './keyed.js';
  * key's (the key is not evicted while it runs) and always reaches the key's kept policy, so
  * two policies never serve one key at once. A handle can be kept: it never goes stale.
  */
-export class KeyedHandle<P extends Policy> extends BasePolicy {
+export class KeyedHandle<P extends KeyablePolicy> extends BasePolicy<{}, InOf<P>, OutOf<P>> {
   readonly key: string;
   readonly #keyed: KeyedPolicy<P>;
   readonly #policyOf: (key: string) => P;

@@ -95,11 +95,11 @@ describe('keyed with a pipeline or a foreign policy per key', () => {
     class Config {
       readonly nested = { deep: 'x'.repeat(1_000) };
     }
-    const perKey = keyed(() => new Config() as never);
+    const perKey = keyed<Policy>(() => new Config() as never);
     await expect(perKey.execute(() => 1, { key: 'k' })).rejects.toThrow(
       'keyed: the factory must return a policy, an object with execute(), for key "k" (got an instance of Config)',
     );
-    const nothing = keyed(() => undefined as never);
+    const nothing = keyed<Policy>(() => undefined as never);
     await expect(nothing.execute(() => 1, { key: 'k' })).rejects.toThrow('(got undefined)');
   });
 });

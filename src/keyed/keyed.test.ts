@@ -3,6 +3,7 @@ import { bulkhead } from '../bulkhead/index.js';
 import type { Clock } from '../core/clock.js';
 import { BulkheadRejectedError } from '../core/errors.js';
 import { pipeline } from '../core/pipeline.js';
+import type { Policy } from '../core/policy.js';
 import { VirtualClock } from '../testing/index.js';
 import { timeout } from '../timeout/index.js';
 import { type KeyedEvents, keyed } from './index.js';
@@ -198,12 +199,12 @@ describe('keyed', () => {
     await expect(perKey.execute(() => 1)).rejects.toThrow(
       'keyed: execute() needs options.key, a string (got undefined)',
     );
-    const notAPolicy = keyed(() => ({ run: () => 1 }) as never, { name: 'per-tenant' });
+    const notAPolicy = keyed<Policy>(() => ({ run: () => 1 }) as never, { name: 'per-tenant' });
     await expect(notAPolicy.execute(() => 1, { key: 'k' })).rejects.toThrow(
       'per-tenant: the factory must return a policy, an object with execute(), for key "k" (got an object)',
     );
     expect(notAPolicy.size).toBe(0);
-    const throwing = keyed(() => {
+    const throwing = keyed<Policy>(() => {
       throw new Error('no such tenant');
     });
     await expect(throwing.execute(() => 1, { key: 'k' })).rejects.toThrow('no such tenant');

@@ -2,7 +2,14 @@ import { type Clock, systemClock } from '../core/clock.js';
 import type { Context } from '../core/context.js';
 import { inPlace } from '../core/in-place.js';
 import { LinkedList } from '../core/linked-list.js';
-import { BasePolicy, describe, type Policy, type PolicyOptions } from '../core/policy.js';
+import {
+  BasePolicy,
+  describe,
+  type InOf,
+  type OutOf,
+  type Policy,
+  type PolicyOptions,
+} from '../core/policy.js';
 import {
   checkClock,
   checkFunction,
@@ -37,11 +44,18 @@ export interface KeyedEvents {
   evicted: { readonly key: string; readonly reason: KeyedEvictReason };
 }
 
-/** What a keyed factory may return: any policy, a pipeline or one not made by bulwark. */
-export type KeyablePolicy = Policy;
+/**
+ * What a keyed factory may return: any policy, a pipeline or one not made by bulwark. The keyed
+ * policy's types follow it: it judges what the key's policy judges and may answer what it may.
+ */
+export type KeyablePolicy = Policy<never, unknown>;
 
 /** A policy of one kind per key, made on first use, with a bound on how many are kept. */
-export class KeyedPolicy<P extends KeyablePolicy> extends BasePolicy<KeyedEvents> {
+export class KeyedPolicy<P extends KeyablePolicy> extends BasePolicy<
+  KeyedEvents,
+  InOf<P>,
+  OutOf<P>
+> {
   readonly maxKeys: number;
   readonly idleMs: number;
   readonly #factory: (key: string) => P;
