@@ -220,7 +220,8 @@ class Model {
     const rule = this.config.rule;
     if (rule.kind === 'consecutive') return [];
     if (rule.kind === 'count') return this.records.slice(-rule.size);
-    const bucket = (time: number) => Math.floor(time / (rule.ms / rule.buckets));
+    // Whole-millisecond times: t * buckets / ms is exact, unlike t / (ms / buckets).
+    const bucket = (time: number) => Math.floor((time * rule.buckets) / rule.ms);
     return this.records.filter((r) => bucket(r.time) > bucket(now) - rule.buckets);
   }
 

@@ -114,14 +114,43 @@ function checkPositiveMs(policy: string, option: string, value: unknown): number
   return value;
 }
 
+/** Largest count window: about 530 KB of outcome words, far past any useful rate. */
+export const MAX_WINDOW_SIZE = 1_000_000;
+/** Most buckets in a time window: 3,000 counters, and at most that many touched per refresh. */
+export const MAX_BUCKETS = 1_000;
+
+function checkBounded(
+  policy: string,
+  option: string,
+  value: unknown,
+  max: number,
+  why = '',
+): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > max) {
+    throw invalid(policy, option, value, `an integer from 1 to ${max}${why}`);
+  }
+  return value;
+}
+
 function checkWindow(policy: string, value: unknown): WindowOptions {
   const window = checkObject(policy, 'window', value);
   const type = checkOneOf(policy, 'window.type', window.type, ['count', 'time']);
   if (type === 'count') {
-    return { type, size: checkInteger(policy, 'window.size', window.size, 1) };
+    return { type, size: checkBounded(policy, 'window.size', window.size, MAX_WINDOW_SIZE) };
   }
-  const ms = checkPositiveMs(policy, 'window.ms', window.ms);
-  const buckets = checkInteger(policy, 'window.buckets', window.buckets ?? DEFAULT_BUCKETS, 1);
+  const ms = window.ms;
+  if (typeof ms !== 'number' || !(ms >= 1) || !Number.isFinite(ms)) {
+    throw invalid(policy, 'window.ms', ms, 'a finite number of milliseconds >= 1');
+  }
+  // A bucket of at least 1 ms keeps bucket numbers within the clock's own precision.
+  const max = Math.min(MAX_BUCKETS, Math.floor(ms));
+  const buckets = checkBounded(
+    policy,
+    'window.buckets',
+    window.buckets ?? Math.min(DEFAULT_BUCKETS, max),
+    max,
+    max < MAX_BUCKETS ? ' (each bucket must span at least 1 ms of window.ms)' : '',
+  );
   return { type, ms, buckets };
 }
 
