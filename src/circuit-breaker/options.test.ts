@@ -102,6 +102,17 @@ describe('circuitBreaker: option validation', () => {
     ],
     [{ consecutiveFailures: 1, halfOpen: [] }, /option "halfOpen" must be an object/],
     [
+      { consecutiveFailures: 1, halfOpen: { probes: 5, failureRate: 0 } },
+      /option "halfOpen.failureRate" must be a number greater than 0 and at most 1 \(got 0\)/,
+    ],
+    [{ consecutiveFailures: 1, halfOpen: { failureRate: 1.5 } }, /option "halfOpen.failureRate"/],
+    [{ consecutiveFailures: 1, halfOpen: { failureRate: '0.5' } }, /option "halfOpen.failureRate"/],
+    [
+      { consecutiveFailures: 1, mode: 'off' },
+      /option "mode" must be one of 'enforcing', 'metrics-only' \(got "off"\)/,
+    ],
+    [{ consecutiveFailures: 1, mode: 'disabled' }, /option "mode" must be one of/],
+    [
       { consecutiveFailures: 1, failureOn: true },
       /option "failureOn" must be a function \(got true\)/,
     ],
