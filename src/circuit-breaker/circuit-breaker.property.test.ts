@@ -34,6 +34,9 @@ interface Config {
   breakMs: number | 'exponential';
   probes: number;
   maxMs: number;
+  /** halfOpen.failureRate; undefined: any probe failure reopens. */
+  probeRate?: number;
+  metricsOnly?: boolean;
 }
 
 interface Call {
@@ -50,7 +53,9 @@ type Op =
 
 type Admission =
   | { kind: 'rejected'; state: 'open' | 'half-open' | 'isolated'; retryAfterMs?: number }
-  | { kind: 'ran' };
+  | { kind: 'ran' }
+  /** Metrics-only: would have been refused, ran uncounted. */
+  | { kind: 'passed' };
 
 interface Running {
   call: Call;
@@ -83,6 +88,7 @@ class Model {
   records: { time: number; flags: number }[] = [];
   probes: Running[] = [];
   successes = 0;
+  failures = 0;
   isolation: Isolation | undefined;
   events: ModelEvent[] = [];
   seq = 0;
@@ -91,17 +97,9 @@ class Model {
   constructor(readonly config: Config) {}
 
   admit(call: Call, now: number): Admission {
-    if (this.state === 'open') {
-      if (now < this.openUntil) {
-        return { kind: 'rejected', state: 'open', retryAfterMs: this.openUntil - now };
-      }
-      this.move('half-open', 'break-ended', now);
-    }
-    if (this.state === 'isolated') return { kind: 'rejected', state: 'isolated' };
+    const refused = this.refusal(now);
+    if (refused !== undefined) return this.config.metricsOnly ? { kind: 'passed' } : refused;
     const probe = this.state === 'half-open';
-    if (probe && this.probes.length >= this.config.probes) {
-      return { kind: 'rejected', state: 'half-open' };
-    }
     const running: Running = { call, start: now, generation: this.generation, probe };
     this.schedule(now + call.ms, 'complete', running);
     if (probe) {
@@ -109,6 +107,22 @@ class Model {
       this.schedule(now + this.config.maxMs, 'hang', running);
     }
     return { kind: 'ran' };
+  }
+
+  private refusal(now: number): Admission | undefined {
+    if (this.state === 'open') {
+      if (now < this.openUntil) {
+        return { kind: 'rejected', state: 'open', retryAfterMs: this.openUntil - now };
+      }
+      this.move('half-open', 'break-ended', now);
+    }
+    if (this.state === 'isolated') return { kind: 'rejected', state: 'isolated' };
+    // Judged by a rate, a half-open period admits `probes` probes in all.
+    const settled = this.config.probeRate === undefined ? 0 : this.successes + this.failures;
+    if (this.state === 'half-open' && this.probes.length + settled >= this.config.probes) {
+      return { kind: 'rejected', state: 'half-open' };
+    }
+    return undefined;
   }
 
   /** Fires every event due by `target`, in the clock's order. */
@@ -123,9 +137,13 @@ class Model {
     }
   }
 
-  read(now: number): CircuitState {
-    if (this.state === 'open' && now >= this.openUntil) this.move('half-open', 'break-ended', now);
+  /** Reading changes nothing: an open breaker stays open until a call arrives. */
+  read(): CircuitState {
     return this.state;
+  }
+
+  retryAfterMs(now: number): number | undefined {
+    return this.state === 'open' ? Math.max(0, this.openUntil - now) : undefined;
   }
 
   stats(now: number): CircuitBreakerStats {
@@ -178,9 +196,7 @@ class Model {
     const slow = now - running.start >= this.slowMs();
     const flags = (running.call.fail ? 1 : 0) | (slow ? 2 : 0);
     if (running.probe) {
-      if (!this.release(running)) return;
-      if (flags !== 0) this.move('open', 'probe-failed', now);
-      else if (++this.successes >= this.config.probes) this.move('closed', 'probes-succeeded', now);
+      if (this.release(running)) this.judge(flags !== 0, 'probe-failed', now);
       return;
     }
     if (running.generation !== this.generation) return;
@@ -189,7 +205,23 @@ class Model {
   }
 
   private hang(running: Running, now: number): void {
-    if (this.release(running)) this.move('open', 'probe-hung', now);
+    if (this.release(running)) this.judge(true, 'probe-hung', now);
+  }
+
+  /** Without a rate: any failure reopens, `probes` successes close. With one: all probes decide. */
+  private judge(failed: boolean, reason: string, now: number): void {
+    if (failed) this.failures++;
+    else this.successes++;
+    const { probes, probeRate } = this.config;
+    if (probeRate === undefined) {
+      if (failed) this.move('open', reason, now);
+      else if (this.successes >= probes) this.move('closed', 'probes-succeeded', now);
+      return;
+    }
+    // Decide as soon as the rest of the probes cannot change the answer.
+    const worst = probes - this.successes;
+    if (this.failures / probes >= probeRate) this.move('open', reason, now);
+    else if (worst / probes < probeRate) this.move('closed', 'probes-succeeded', now);
   }
 
   private release(running: Running): boolean {
@@ -220,7 +252,8 @@ class Model {
     const rule = this.config.rule;
     if (rule.kind === 'consecutive') return [];
     if (rule.kind === 'count') return this.records.slice(-rule.size);
-    const bucket = (time: number) => Math.floor(time / (rule.ms / rule.buckets));
+    // Whole-millisecond times: t * buckets / ms is exact, unlike t / (ms / buckets).
+    const bucket = (time: number) => Math.floor((time * rule.buckets) / rule.ms);
     return this.records.filter((r) => bucket(r.time) > bucket(now) - rule.buckets);
   }
 
@@ -228,6 +261,7 @@ class Model {
     this.log.push(`${this.state}->${to} ${reason}`);
     this.probes = [];
     this.successes = 0;
+    this.failures = 0;
     this.events = this.events.filter((e) => e.kind !== 'hang');
     this.generation++;
     if (to === 'open') {
@@ -267,7 +301,8 @@ function optionsFor(config: Config, clock: VirtualClock): CircuitBreakerOptions 
       config.breakMs === 'exponential'
         ? (opens: number) => breakMsOf(config, opens)
         : config.breakMs,
-    halfOpen: { probes: config.probes, maxMs: config.maxMs },
+    halfOpen: { probes: config.probes, maxMs: config.maxMs, failureRate: config.probeRate },
+    mode: config.metricsOnly ? ('metrics-only' as const) : ('enforcing' as const),
   };
   if (rule.kind === 'consecutive') return { ...common, consecutiveFailures: rule.n };
   return {
@@ -310,8 +345,10 @@ const ruleArb: fc.Arbitrary<Rule> = fc.oneof(
 const configArb: fc.Arbitrary<Config> = fc.record({
   rule: ruleArb,
   breakMs: fc.constantFrom<number | 'exponential'>(50, 200, 'exponential'),
-  probes: fc.integer({ min: 1, max: 3 }),
+  probes: fc.integer({ min: 1, max: 4 }),
   maxMs: fc.constantFrom(100, 250),
+  probeRate: fc.constantFrom(undefined, undefined, 0.25, 0.5, 1),
+  metricsOnly: fc.constantFrom(false, false, false, true),
 });
 const callArb: fc.Arbitrary<Call> = fc.record({
   fail: fc.constantFrom(false, false, true),
@@ -372,8 +409,8 @@ async function check(config: Config, ops: Op[]): Promise<void> {
       model.advanceTo(now + longest);
       for (const { call, settled, ran, expected } of calls) {
         const result = await settled;
-        expect(ran()).toBe(expected.kind === 'ran');
-        if (expected.kind === 'ran') {
+        expect(ran()).toBe(expected.kind !== 'rejected');
+        if (expected.kind !== 'rejected') {
           expect(result.ok).toBe(!call.fail);
         } else if (expected.state === 'isolated') {
           expect(result.ok ? undefined : result.error).toBeInstanceOf(IsolatedCircuitError);
@@ -399,7 +436,8 @@ async function check(config: Config, ops: Op[]): Promise<void> {
       model.reset(now);
     }
     const at = clock.now();
-    expect(breaker.state).toBe(model.read(at));
+    expect(breaker.state).toBe(model.read());
+    expect(breaker.retryAfterMs).toBe(model.retryAfterMs(at));
     expect(breaker.stats).toEqual(model.stats(at));
     expect(log).toEqual(model.log);
   }

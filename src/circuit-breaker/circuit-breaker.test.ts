@@ -88,9 +88,11 @@ describe('circuitBreaker: consecutive failures', () => {
     await clock.advance(400);
     await expect(breaker.execute(ok)).rejects.toMatchObject({ retryAfterMs: 600 });
     await clock.advance(599);
-    expect(breaker.state).toBe('open');
+    expect([breaker.state, breaker.retryAfterMs]).toEqual(['open', 1]);
     await clock.advance(1);
-    expect(breaker.state).toBe('half-open');
+    expect([breaker.state, breaker.retryAfterMs]).toEqual(['open', 0]);
+    await succeedTimes(breaker, 1); // the first call after the break is the probe
+    expect([breaker.state, breaker.retryAfterMs]).toEqual(['closed', undefined]);
   });
 
   it("a refusal's stack leads back to the code that made the call", async () => {
@@ -434,20 +436,24 @@ describe('circuitBreaker: events', () => {
     const { clock, breaker } = setup({ consecutiveFailures: 1, breakDurationMs: 100 });
     const log: string[] = [];
     const stops = [
-      breaker.on('stateChange', (e) => log.push(`state ${e.from}->${e.to} ${e.reason}`)),
-      breaker.on('success', (e) => log.push(`success ${e.state} slow=${e.slow}`)),
+      breaker.on('stateChange', (e) =>
+        log.push(`state ${e.from}->${e.to} ${e.reason} key=${e.key}`),
+      ),
+      breaker.on('success', (e) => log.push(`success ${e.state} slow=${e.slow} key=${e.key}`)),
       breaker.on('failure', (e) =>
         log.push(
-          `failure ${e.state} ${e.outcome.ok ? 'value' : (e.outcome.error as Error).message}`,
+          `failure ${e.state} ${e.outcome.ok ? 'value' : (e.outcome.error as Error).message} key=${e.key}`,
         ),
       ),
-      breaker.on('rejected', (e) => log.push(`rejected ${e.state} ${e.retryAfterMs}`)),
+      breaker.on('rejected', (e) =>
+        log.push(`rejected ${e.state} ${e.retryAfterMs} enforced=${e.enforced} key=${e.key}`),
+      ),
     ];
-    await succeedTimes(breaker, 1);
-    await failTimes(breaker, 1);
-    await breaker.execute(ok).catch(() => {});
+    await breaker.execute(ok, { key: 'a' });
+    await breaker.execute(boom, { key: 'b' }).catch(() => {});
+    await breaker.execute(ok, { key: 'c' }).catch(() => {});
     await clock.advance(100);
-    await succeedTimes(breaker, 1);
+    await breaker.execute(ok, { key: 'd' });
     const dispose = breaker.isolate();
     await breaker.execute(ok).catch(() => {});
     dispose();
@@ -455,16 +461,16 @@ describe('circuitBreaker: events', () => {
     for (const stop of stops) stop();
     await failTimes(breaker, 1);
     expect(log).toEqual([
-      'success closed slow=false',
-      'failure closed boom',
-      'state closed->open failures',
-      'rejected open 100',
-      'state open->half-open break-ended',
-      'success half-open slow=false',
-      'state half-open->closed probes-succeeded',
-      'state closed->isolated isolated',
-      'rejected isolated undefined',
-      'state isolated->closed isolation-ended',
+      'success closed slow=false key=a',
+      'failure closed boom key=b',
+      'state closed->open failures key=b',
+      'rejected open 100 enforced=true key=c',
+      'state open->half-open break-ended key=d',
+      'success half-open slow=false key=d',
+      'state half-open->closed probes-succeeded key=d',
+      'state closed->isolated isolated key=undefined',
+      'rejected isolated undefined enforced=true key=undefined',
+      'state isolated->closed isolation-ended key=undefined',
     ]);
   });
 
@@ -481,5 +487,132 @@ describe('circuitBreaker: events', () => {
       'payments/circuit-breaker/failure',
       'payments/circuit-breaker/stateChange',
     ]);
+  });
+});
+
+describe('circuitBreaker: reading has no side effects', () => {
+  it('state, retryAfterMs, stats and toJSON leave an ended break open; the next call half-opens', async () => {
+    const { clock, breaker } = setup({ consecutiveFailures: 1, breakDurationMs: 1_000 });
+    expect(breaker.retryAfterMs).toBeUndefined();
+    await failTimes(breaker, 1);
+    expect(breaker.retryAfterMs).toBe(1_000);
+    const changes: string[] = [];
+    breaker.on('stateChange', ({ to, key }) => changes.push(`${to} key=${key}`));
+    await clock.advance(5_000);
+    expect(breaker.state).toBe('open');
+    expect(breaker.retryAfterMs).toBe(0);
+    expect(breaker.stats.activeProbes).toBe(0);
+    expect(breaker.toJSON()).toMatchObject({ state: 'open', openUntil: 1_000 });
+    expect(JSON.parse(JSON.stringify(breaker))).toMatchObject({ state: 'open' });
+    expect(breaker.state).toBe('open');
+    expect(changes).toEqual([]);
+    let seen: string | undefined;
+    await breaker.execute(
+      () => {
+        seen = breaker.state;
+      },
+      { key: 'first' },
+    );
+    expect(seen).toBe('half-open');
+    expect(changes).toEqual(['half-open key=first', 'closed key=first']);
+  });
+});
+
+describe('circuitBreaker: the cause of a refusal', () => {
+  async function refusal(breaker: CircuitBreakerPolicy): Promise<BrokenCircuitError> {
+    const error = await breaker.execute(ok).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BrokenCircuitError);
+    return error as BrokenCircuitError;
+  }
+
+  it('is the error of the call that opened the breaker', async () => {
+    const { breaker } = setup({ consecutiveFailures: 2 });
+    const first = new Error('first');
+    const last = new Error('last');
+    await breaker.execute(() => Promise.reject(first)).catch(() => {});
+    await breaker.execute(() => Promise.reject(last)).catch(() => {});
+    const error = await refusal(breaker);
+    expect(error.cause).toBe(last);
+    expect((await refusal(breaker)).cause).toBe(last);
+  });
+
+  it('is the value failureOn judged a failure', async () => {
+    const response = { status: 503 };
+    const { breaker } = setup({
+      consecutiveFailures: 1,
+      failureOn: (outcome) => outcome.ok && (outcome.value as { status: number }).status >= 500,
+    });
+    await breaker.execute(() => response);
+    expect((await refusal(breaker)).cause).toBe(response);
+  });
+
+  it('is absent when slow successes opened the breaker, and when restored open', async () => {
+    const { clock, breaker } = setup({
+      window: { type: 'count', size: 1 },
+      slowCall: { ms: 10, rate: 1 },
+    });
+    await takes(clock, breaker, 10);
+    expect(breaker.state).toBe('open');
+    expect('cause' in (await refusal(breaker))).toBe(false);
+    const restored = circuitBreaker({
+      consecutiveFailures: 1,
+      clock,
+      initialState: { version: 1, state: 'open', openUntil: clock.now() + 1_000 } as never,
+    });
+    expect('cause' in (await refusal(restored))).toBe(false);
+  });
+
+  it('is the failed probe after a reopen, kept while half-open, gone once closed', async () => {
+    const { clock, breaker } = setup({ consecutiveFailures: 1, breakDurationMs: 100 });
+    await breaker.execute(() => Promise.reject(new Error('first'))).catch(() => {});
+    await clock.advance(100);
+    const probeError = new Error('probe');
+    await breaker.execute(() => Promise.reject(probeError)).catch(() => {});
+    expect((await refusal(breaker)).cause).toBe(probeError);
+    await clock.advance(100);
+    let release!: () => void;
+    const probe = breaker.execute(() => new Promise<void>((resolve) => (release = resolve)));
+    expect((await refusal(breaker)).cause).toBe(probeError); // half-open, probe slot taken
+    release();
+    await probe;
+    expect(breaker.state).toBe('closed');
+    const dispose = breaker.isolate();
+    const isolated = await breaker.execute(ok).catch((e: unknown) => e);
+    expect('cause' in (isolated as Error)).toBe(false);
+    dispose();
+  });
+});
+
+describe('circuitBreaker: failureOn must decide synchronously', () => {
+  it('a failureOn that returns a promise rejects the call with a TypeError and counts a failure', async () => {
+    const { breaker } = setup({
+      consecutiveFailures: 2,
+      name: 'payments',
+      failureOn: (async () => false) as never,
+    });
+    const error = await breaker.execute(ok).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toBe(
+      'payments: option "failureOn" returned a promise; it must decide synchronously and return a boolean',
+    );
+    expect(breaker.stats.consecutiveFailures).toBe(1);
+    await expect(breaker.execute(boom)).rejects.toBeInstanceOf(TypeError);
+    expect(breaker.state).toBe('open');
+  });
+
+  it('also for a probe, which then reopens the breaker', async () => {
+    let async = false;
+    const { clock, breaker } = setup({
+      consecutiveFailures: 1,
+      breakDurationMs: 100,
+      failureOn: ((outcome: { ok: boolean }) =>
+        async ? Promise.resolve(false) : !outcome.ok) as never,
+    });
+    await failTimes(breaker, 1);
+    await clock.advance(100);
+    async = true;
+    await expect(breaker.execute(ok)).rejects.toThrow(/returned a promise/);
+    expect(breaker.state).toBe('open');
+    expect(breaker.stats.activeProbes).toBe(0);
   });
 });

@@ -27,18 +27,36 @@ export interface CircuitBreakerEvents {
     readonly from: CircuitState;
     readonly to: CircuitState;
     readonly reason: StateChangeReason;
+    /**
+     * The `key` of the call that caused the change: the call that met the opening rule, the
+     * first call after the break, the probe that decided. Undefined for `isolate()`, `reset()`
+     * and a disposed isolation.
+     */
+    readonly key: string | undefined;
   };
   /** A counted call succeeded: while closed, or as a half-open probe. */
-  success: { readonly state: 'closed' | 'half-open'; readonly slow: boolean };
-  /** A counted call failed. `outcome` is what `failureOn` judged. */
+  success: {
+    readonly state: 'closed' | 'half-open';
+    readonly slow: boolean;
+    readonly key: string | undefined;
+  };
+  /**
+   * A counted call failed. `outcome` is what `failureOn` judged; for a probe that ran past
+   * `halfOpen.maxMs`, a `TimeoutError`.
+   */
   failure: {
     readonly state: 'closed' | 'half-open';
     readonly outcome: Outcome;
     readonly slow: boolean;
+    readonly key: string | undefined;
   };
-  /** A call was refused without running. */
+  /** A call was refused without running, or in metrics-only mode would have been. */
   rejected: {
     readonly state: 'open' | 'half-open' | 'isolated';
+    /** Time left in the break when open; undefined otherwise. */
     readonly retryAfterMs: number | undefined;
+    /** False in metrics-only mode: the call ran anyway, uncounted. */
+    readonly enforced: boolean;
+    readonly key: string | undefined;
   };
 }

@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { BrokenCircuitError, BulkheadRejectedError } from '../core/index.js';
+import { BrokenCircuitError, BulkheadRejectedError, TimeoutError } from '../core/index.js';
 import { VirtualClock } from '../testing/index.js';
 import { type CircuitBreakerOptions, circuitBreaker } from './index.js';
 
@@ -23,7 +23,10 @@ function deferred(): Deferred {
 /** Settles what is pending without moving the clock. */
 const flush = (clock: VirtualClock) => clock.advance(0);
 
-/** A breaker that is half-open at t = 1000, after one failure and a 1 s break. */
+/**
+ * A breaker whose 1 s break ends at t = 1000, after one failure: the first call it gets turns
+ * it half-open. `changes` lists the state changes after that one.
+ */
 async function halfOpen(options: Omit<CircuitBreakerOptions, 'clock' | 'consecutiveFailures'>) {
   const clock = new VirtualClock();
   const breaker = circuitBreaker({
@@ -33,15 +36,17 @@ async function halfOpen(options: Omit<CircuitBreakerOptions, 'clock' | 'consecut
     clock,
   });
   const changes: string[] = [];
-  breaker.on('stateChange', ({ to, reason }) => changes.push(`${to}:${reason}`));
+  breaker.on('stateChange', ({ to, reason }) => {
+    if (reason !== 'break-ended') changes.push(`${to}:${reason}`);
+  });
   await breaker
     .execute(() => {
       throw new Error('boom');
     })
     .catch(() => {});
-  await clock.advance(1_000);
-  expect(breaker.state).toBe('half-open');
   changes.length = 0;
+  await clock.advance(1_000);
+  expect([breaker.state, breaker.retryAfterMs]).toEqual(['open', 0]);
   /** Starts a call whose task waits on a deferred; returns both, the call's rejection observed. */
   const start = (signal?: AbortSignal) => {
     const task = deferred();
@@ -109,11 +114,11 @@ describe('circuitBreaker: half-open', () => {
     const a = start();
     const b = start();
     await flush(clock);
-    expect(clock.pendingTimers).toBe(2); // one maxMs timer per running probe
+    expect(clock.armedTimers).toBe(2); // one maxMs timer per running probe
     a.task.reject(new Error('still down'));
     await a.settled;
     expect(breaker.state).toBe('open');
-    expect(clock.pendingTimers).toBe(0);
+    expect(clock.armedTimers).toBe(0);
     b.task.resolve('late');
     expect(await b.settled).toEqual({ ok: true, value: 'late' });
     expect(breaker.state).toBe('open');
@@ -131,7 +136,7 @@ describe('circuitBreaker: half-open', () => {
     await clock.advance(1);
     expect(breaker.state).toBe('open');
     expect(changes).toEqual(['open:probe-hung']);
-    expect(clock.pendingTimers).toBe(0);
+    expect(clock.armedTimers).toBe(0);
     await expect(breaker.execute(() => 'x')).rejects.toMatchObject({ retryAfterMs: 5_000 });
     hung.task.resolve('finally');
     expect(await hung.settled).toEqual({ ok: true, value: 'finally' });
@@ -145,10 +150,10 @@ describe('circuitBreaker: half-open', () => {
     await flush(clock);
     a.task.resolve();
     await a.settled;
-    expect(clock.pendingTimers).toBe(1);
+    expect(clock.armedTimers).toBe(1);
     b.task.resolve();
     await b.settled;
-    expect(clock.pendingTimers).toBe(0);
+    expect(clock.armedTimers).toBe(0);
     expect(breaker.state).toBe('closed');
   });
 
@@ -164,7 +169,7 @@ describe('circuitBreaker: half-open', () => {
     expect(breaker.stats.activeProbes).toBe(0);
     expect(breaker.state).toBe('half-open');
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
-    expect(clock.pendingTimers).toBe(0);
+    expect(clock.armedTimers).toBe(0);
     const next = start();
     await flush(clock);
     expect(next.ran()).toBe(true);
@@ -233,11 +238,165 @@ describe('circuitBreaker: half-open', () => {
     const probe = start();
     await flush(clock);
     const dispose = breaker.isolate();
-    expect(clock.pendingTimers).toBe(0);
+    expect(clock.armedTimers).toBe(0);
     probe.task.resolve('late');
     await probe.settled;
     expect(breaker.state).toBe('isolated');
     dispose();
     expect(changes).toEqual(['isolated:isolated', 'closed:isolation-ended']);
+  });
+});
+
+describe('circuitBreaker: the probe watchdog', () => {
+  it("does not keep the process alive: the timer is unref'd", async () => {
+    const { clock, breaker, start } = await halfOpen({});
+    const probe = start();
+    await flush(clock);
+    expect(breaker.stats.activeProbes).toBe(1);
+    expect(clock.armedTimers).toBe(1);
+    expect(clock.pendingTimers).toBe(0);
+    probe.task.resolve('up');
+    await probe.settled;
+    expect(clock.armedTimers).toBe(0);
+  });
+
+  it('honours a maxMs beyond 2^31 - 1 ms: no hang is declared before it', async () => {
+    const maxMs = 2 ** 31;
+    const { clock, breaker, changes, start } = await halfOpen({ halfOpen: { maxMs } });
+    const hung = start();
+    await clock.advance(maxMs - 1);
+    expect([breaker.state, breaker.stats.activeProbes]).toEqual(['half-open', 1]);
+    await clock.advance(1);
+    expect(changes).toEqual(['open:probe-hung']);
+    hung.task.resolve();
+  });
+
+  it('a hung probe is a failure event whose outcome is a TimeoutError, and the cause of refusals', async () => {
+    const { clock, breaker } = await halfOpen({ halfOpen: { maxMs: 500 } });
+    const failures: unknown[] = [];
+    const hangs: unknown[] = [];
+    breaker.on('failure', (e) => failures.push(e));
+    breaker.on('stateChange', ({ reason, key }) => hangs.push(`${reason} key=${key}`));
+    void breaker.execute(() => new Promise(() => {}), { key: 'slow-host' });
+    await clock.advance(500);
+    expect(failures).toEqual([
+      {
+        state: 'half-open',
+        outcome: { ok: false, error: expect.any(TimeoutError) },
+        slow: false,
+        key: 'slow-host',
+      },
+    ]);
+    expect(hangs).toEqual(['break-ended key=slow-host', 'probe-hung key=slow-host']);
+    const refusal = (await breaker.execute(() => 'x').catch((e: unknown) => e)) as Error;
+    expect(refusal.cause).toBeInstanceOf(TimeoutError);
+    expect((refusal.cause as TimeoutError).timeoutMs).toBe(500);
+  });
+});
+
+describe('circuitBreaker: half-open judged by a failure rate', () => {
+  const rated = (probes: number, failureRate: number) =>
+    halfOpen({ halfOpen: { probes, failureRate, maxMs: 10_000 } });
+
+  it('admits `probes` probes in all, not at a time', async () => {
+    const { clock, start } = await rated(3, 0.5);
+    const calls = [start(), start(), start()];
+    calls[0]!.task.resolve('a');
+    await calls[0]!.settled;
+    const fourth = start();
+    await flush(clock);
+    expect(fourth.ran()).toBe(false);
+    const { error } = (await fourth.settled) as { error: BrokenCircuitError };
+    expect(error).toBeInstanceOf(BrokenCircuitError);
+  });
+
+  it('closes when failures / probes stay under the rate, as soon as that is certain', async () => {
+    const { breaker, changes, start } = await rated(4, 0.5);
+    const calls = [start(), start(), start(), start()];
+    calls[0]!.task.reject(new Error('one down'));
+    calls[1]!.task.resolve(1);
+    calls[2]!.task.resolve(2);
+    await Promise.all(calls.slice(0, 3).map((c) => c.settled));
+    expect(breaker.state).toBe('half-open'); // 1 failure, 1 to go: 2 of 4 would reach 0.5
+    calls[3]!.task.resolve(3);
+    await calls[3]!.settled;
+    expect(breaker.state).toBe('closed');
+    expect(changes).toEqual(['closed:probes-succeeded']);
+  });
+
+  it('closes early: 3 successes of 4 leave at most 1 failure, under 0.5', async () => {
+    const { breaker, start } = await rated(4, 0.5);
+    const calls = [start(), start(), start(), start()];
+    for (const call of calls.slice(0, 3)) call.task.resolve('up');
+    await Promise.all(calls.slice(0, 3).map((c) => c.settled));
+    expect(breaker.state).toBe('closed');
+    calls[3]!.task.reject(new Error('late')); // its period is over: it does not count
+    await calls[3]!.settled;
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('reopens as soon as failures / probes reach the rate, with the last failure as cause', async () => {
+    const { breaker, changes, start } = await rated(4, 0.5);
+    const calls = [start(), start(), start(), start()];
+    const second = new Error('two down');
+    calls[0]!.task.reject(new Error('one down'));
+    await calls[0]!.settled;
+    expect(breaker.state).toBe('half-open');
+    calls[1]!.task.reject(second);
+    await calls[1]!.settled;
+    expect(breaker.state).toBe('open');
+    expect(changes).toEqual(['open:probe-failed']);
+    const refusal = (await breaker.execute(() => 'x').catch((e: unknown) => e)) as Error;
+    expect(refusal.cause).toBe(second);
+  });
+
+  it('a rate of 1 reopens only when every probe fails', async () => {
+    const { breaker, start } = await rated(2, 1);
+    const [a, b] = [start(), start()];
+    a.task.reject(new Error('down'));
+    await a.settled;
+    expect(breaker.state).toBe('half-open');
+    b.task.reject(new Error('down'));
+    await b.settled;
+    expect(breaker.state).toBe('open');
+  });
+
+  it('counts a hung probe as a failure and goes on waiting for the others', async () => {
+    const { clock, breaker, changes, start } = await rated(3, 0.5);
+    const calls = [start(), start()];
+    calls[0]!.task.resolve('up');
+    await calls[0]!.settled;
+    const late = start(); // admitted at t = 1000 + 5000: hangs past its own maxMs later
+    await clock.advance(5_000);
+    calls[1]!.task.resolve('up');
+    await calls[1]!.settled;
+    expect(breaker.state).toBe('closed'); // 2 of 3 succeeded: at most 1 failure, under 0.5
+    late.task.resolve();
+    expect(changes).toEqual(['closed:probes-succeeded']);
+  });
+
+  it('a hung probe decides when it makes the rate certain', async () => {
+    const { clock, breaker, changes, start } = await rated(2, 0.5);
+    start();
+    start();
+    await clock.advance(10_000);
+    expect(breaker.state).toBe('open');
+    expect(changes).toEqual(['open:probe-hung']);
+  });
+
+  it("frees an aborted probe's place for another call", async () => {
+    const { clock, breaker, start } = await rated(2, 0.5);
+    const controller = new AbortController();
+    const aborted = start(controller.signal);
+    const kept = start();
+    controller.abort(new Error('gave up'));
+    await aborted.settled;
+    const replacement = start();
+    await flush(clock);
+    expect(replacement.ran()).toBe(true);
+    kept.task.resolve();
+    replacement.task.resolve();
+    await Promise.all([kept.settled, replacement.settled]);
+    expect(breaker.state).toBe('closed');
   });
 });

@@ -1,6 +1,7 @@
 export { CircuitBreakerPolicy, circuitBreaker } from './circuit-breaker.js';
 export type { CircuitBreakerEvents, StateChangeReason } from './events.js';
 export type {
+  CircuitBreakerMode,
   CircuitBreakerOptions,
   CircuitState,
   HalfOpenOptions,

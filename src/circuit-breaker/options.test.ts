@@ -34,14 +34,36 @@ describe('circuitBreaker: option validation', () => {
     ],
     [{ window: 'count' }, /option "window" must be an object \(got "count"\)/],
     [{ window: { type: 'sliding' } }, /option "window.type" must be one of 'count', 'time'/],
-    [{ window: { type: 'count', size: 0 } }, /option "window.size" must be an integer >= 1/],
     [
-      { window: { type: 'time', ms: 0 } },
-      /option "window.ms" must be a finite number of milliseconds > 0/,
+      { window: { type: 'count', size: 0 } },
+      /option "window.size" must be an integer from 1 to 1000000 \(got 0\)/,
+    ],
+    // Used to pass, then made every call reject with a RangeError (array allocation).
+    [
+      { window: { type: 'count', size: 2 ** 36 } },
+      /option "window.size" must be an integer from 1 to 1000000/,
     ],
     [
+      { window: { type: 'time', ms: 0 } },
+      /option "window.ms" must be a finite number of milliseconds >= 1 \(got 0\)/,
+    ],
+    // Used to pass, then spun at 100% CPU for ever on the first call.
+    [
+      { window: { type: 'time', ms: 0.001 } },
+      /option "window.ms" must be a finite number of milliseconds >= 1/,
+    ],
+    [{ window: { type: 'time', ms: Number.POSITIVE_INFINITY } }, /option "window.ms"/],
+    [
       { window: { type: 'time', ms: 1000, buckets: 0 } },
-      /option "window.buckets" must be an integer >= 1/,
+      /option "window.buckets" must be an integer from 1 to 1000 \(got 0\)/,
+    ],
+    [
+      { window: { type: 'time', ms: 60_000, buckets: 2 ** 31 } },
+      /option "window.buckets" must be an integer from 1 to 1000/,
+    ],
+    [
+      { window: { type: 'time', ms: 50, buckets: 51 } },
+      /option "window.buckets" must be an integer from 1 to 50 \(each bucket must span at least 1 ms of window.ms\) \(got 51\)/,
     ],
     [
       { window: { type: 'count', size: 10 }, failureRate: 0 },
@@ -80,6 +102,17 @@ describe('circuitBreaker: option validation', () => {
     ],
     [{ consecutiveFailures: 1, halfOpen: [] }, /option "halfOpen" must be an object/],
     [
+      { consecutiveFailures: 1, halfOpen: { probes: 5, failureRate: 0 } },
+      /option "halfOpen.failureRate" must be a number greater than 0 and at most 1 \(got 0\)/,
+    ],
+    [{ consecutiveFailures: 1, halfOpen: { failureRate: 1.5 } }, /option "halfOpen.failureRate"/],
+    [{ consecutiveFailures: 1, halfOpen: { failureRate: '0.5' } }, /option "halfOpen.failureRate"/],
+    [
+      { consecutiveFailures: 1, mode: 'off' },
+      /option "mode" must be one of 'enforcing', 'metrics-only' \(got "off"\)/,
+    ],
+    [{ consecutiveFailures: 1, mode: 'disabled' }, /option "mode" must be one of/],
+    [
       { consecutiveFailures: 1, failureOn: true },
       /option "failureOn" must be a function \(got true\)/,
     ],
@@ -88,6 +121,19 @@ describe('circuitBreaker: option validation', () => {
   ])('refuses %j', (options, message) => {
     expect(build(options)).toThrow(TypeError);
     expect(build(options)).toThrow(message);
+  });
+
+  it('accepts the bounds of a window', async () => {
+    const clock = new VirtualClock();
+    const largest = circuitBreaker({ window: { type: 'count', size: 1_000_000 }, clock });
+    await expect(largest.execute(() => 'ok')).resolves.toBe('ok');
+    const finest = circuitBreaker({ window: { type: 'time', ms: 1_000, buckets: 1_000 }, clock });
+    await expect(finest.execute(() => 'ok')).resolves.toBe('ok');
+    const shortest = circuitBreaker({ window: { type: 'time', ms: 1 }, minimumCalls: 1, clock });
+    await expect(shortest.execute(() => 'ok')).resolves.toBe('ok');
+    // The default of 10 buckets shrinks to fit a window shorter than 10 ms.
+    const short = circuitBreaker({ window: { type: 'time', ms: 5.5 }, clock });
+    expect(short.toJSON().window).toEqual({ type: 'time', ms: 5.5, buckets: 5, slots: [] });
   });
 
   it('names the breaker in its messages', () => {

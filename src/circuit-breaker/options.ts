@@ -7,6 +7,13 @@ import type { CircuitBreakerSnapshot } from './snapshot.js';
 
 export type CircuitState = 'closed' | 'open' | 'half-open' | 'isolated';
 
+/**
+ * How the breaker acts on its state: 'enforcing' refuses calls; 'metrics-only' runs its state
+ * machine and emits its events but never refuses; 'disabled' (set by `disable()`) lets every
+ * call through and counts nothing.
+ */
+export type CircuitBreakerMode = 'enforcing' | 'metrics-only' | 'disabled';
+
 /** A sliding window of recent calls, over which the failure and slow-call rates are taken. */
 export type WindowOptions =
   /** The last `size` calls. */
@@ -22,10 +29,19 @@ export interface SlowCallOptions {
 }
 
 export interface HalfOpenOptions {
-  /** Probe calls admitted at a time, and successes needed to close. Default 1. */
+  /**
+   * Without `failureRate`: probe calls admitted at a time, and successes needed to close. With
+   * it: probe calls admitted in all, whose failure rate decides. Default 1.
+   */
   readonly probes?: number;
-  /** A probe running longer than this counts as failed and reopens the breaker. Default 60_000. */
+  /** A probe running longer than this counts as failed. Default 60_000. */
   readonly maxMs?: number;
+  /**
+   * Judge the half-open period by a rate: admit `probes` probes, then close if
+   * failures / probes < this, else reopen, deciding as soon as the outcome is certain
+   * (0 < rate <= 1). Default: off, so any probe failure reopens and `probes` successes close.
+   */
+  readonly failureRate?: number;
 }
 
 export interface CircuitBreakerOptions<T = unknown> extends PolicyOptions {
@@ -56,6 +72,12 @@ export interface CircuitBreakerOptions<T = unknown> extends PolicyOptions {
   failureOn?: (outcome: Outcome<T>, context: ExecutionContext) => boolean;
   /** A snapshot from `toJSON()` to start from, e.g. saved before a restart. Default: closed. */
   initialState?: CircuitBreakerSnapshot;
+  /**
+   * 'enforcing' refuses calls while open; 'metrics-only' runs the same state machine and emits
+   * the same events, but runs every call (a `rejected` event with `enforced: false` says which
+   * would have been refused), for rolling a breaker out safely. Default 'enforcing'.
+   */
+  mode?: 'enforcing' | 'metrics-only';
 }
 
 /** The opening rule, as the breaker state evaluates it. */
@@ -75,6 +97,10 @@ export interface Settings extends Rule {
   readonly breakDurationMs: number | ((consecutiveOpens: number) => number);
   readonly probes: number;
   readonly maxMs: number;
+  /** Undefined when any probe failure reopens. */
+  readonly halfOpenFailureRate: number | undefined;
+  /** False in metrics-only mode. */
+  readonly enforcing: boolean;
   readonly failureOn: ((outcome: Outcome, context: ExecutionContext) => boolean) | undefined;
   readonly clock: Clock;
   /** Whether a call needs the clock when it settles: time window or slow-call tracking. */
@@ -114,14 +140,43 @@ function checkPositiveMs(policy: string, option: string, value: unknown): number
   return value;
 }
 
+/** Largest count window: about 530 KB of outcome words, far past any useful rate. */
+export const MAX_WINDOW_SIZE = 1_000_000;
+/** Most buckets in a time window: 3,000 counters, and at most that many touched per refresh. */
+export const MAX_BUCKETS = 1_000;
+
+function checkBounded(
+  policy: string,
+  option: string,
+  value: unknown,
+  max: number,
+  why = '',
+): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > max) {
+    throw invalid(policy, option, value, `an integer from 1 to ${max}${why}`);
+  }
+  return value;
+}
+
 function checkWindow(policy: string, value: unknown): WindowOptions {
   const window = checkObject(policy, 'window', value);
   const type = checkOneOf(policy, 'window.type', window.type, ['count', 'time']);
   if (type === 'count') {
-    return { type, size: checkInteger(policy, 'window.size', window.size, 1) };
+    return { type, size: checkBounded(policy, 'window.size', window.size, MAX_WINDOW_SIZE) };
   }
-  const ms = checkPositiveMs(policy, 'window.ms', window.ms);
-  const buckets = checkInteger(policy, 'window.buckets', window.buckets ?? DEFAULT_BUCKETS, 1);
+  const ms = window.ms;
+  if (typeof ms !== 'number' || !(ms >= 1) || !Number.isFinite(ms)) {
+    throw invalid(policy, 'window.ms', ms, 'a finite number of milliseconds >= 1');
+  }
+  // A bucket of at least 1 ms keeps bucket numbers within the clock's own precision.
+  const max = Math.min(MAX_BUCKETS, Math.floor(ms));
+  const buckets = checkBounded(
+    policy,
+    'window.buckets',
+    window.buckets ?? Math.min(DEFAULT_BUCKETS, max),
+    max,
+    max < MAX_BUCKETS ? ' (each bucket must span at least 1 ms of window.ms)' : '',
+  );
   return { type, ms, buckets };
 }
 
@@ -180,6 +235,11 @@ export function parseOptions(
   const halfOpen = checkObject(policy, 'halfOpen', opts.halfOpen ?? {});
   const probes = checkInteger(policy, 'halfOpen.probes', halfOpen.probes ?? DEFAULT_PROBES, 1);
   const maxMs = checkPositiveMs(policy, 'halfOpen.maxMs', halfOpen.maxMs ?? DEFAULT_PROBE_MAX_MS);
+  const halfOpenFailureRate =
+    halfOpen.failureRate === undefined
+      ? undefined
+      : checkRate(policy, 'halfOpen.failureRate', halfOpen.failureRate);
+  const mode = checkOneOf(policy, 'mode', opts.mode ?? 'enforcing', ['enforcing', 'metrics-only']);
 
   const failureOn =
     opts.failureOn === undefined
@@ -196,6 +256,8 @@ export function parseOptions(
     breakDurationMs,
     probes,
     maxMs,
+    halfOpenFailureRate,
+    enforcing: mode === 'enforcing',
     failureOn,
     clock,
     timed: window?.type === 'time' || slowMs !== Number.POSITIVE_INFINITY,
@@ -244,6 +306,8 @@ function intern(settings: Settings): Settings {
     breakDurationMs,
     settings.probes,
     settings.maxMs,
+    settings.halfOpenFailureRate,
+    settings.enforcing,
   ].join();
   const known = shared.get(key);
   if (known !== undefined) return known;

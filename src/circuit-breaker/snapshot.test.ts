@@ -45,6 +45,7 @@ describe('circuitBreaker: toJSON and initialState', () => {
       consecutiveOpens: 0,
       consecutiveFailures: 0,
       window: { type: 'count', outcomes: [1, 0, 1, 0, 0] },
+      disabled: false,
     });
     expect(JSON.parse(JSON.stringify(breaker))).toEqual(snapshot);
     const { breaker: copy } = restart(snapshot, options, T0 + 60_000);
@@ -71,7 +72,7 @@ describe('circuitBreaker: toJSON and initialState', () => {
     expect(error).toBeInstanceOf(BrokenCircuitError);
     expect((error as BrokenCircuitError).retryAfterMs).toBe(20_000);
     await later.advance(20_000);
-    expect(copy.state).toBe('half-open');
+    expect([copy.state, copy.retryAfterMs]).toEqual(['open', 0]);
     await expect(copy.execute(() => 'up')).resolves.toBe('up');
     expect(copy.state).toBe('closed');
   });
@@ -85,6 +86,7 @@ describe('circuitBreaker: toJSON and initialState', () => {
     const breaker = circuitBreaker({ ...options, clock });
     await run(breaker, 'F');
     await clock.advance(1_000);
+    void breaker.execute(() => new Promise(() => {})); // a probe that never settles
     expect(breaker.state).toBe('half-open');
     const snapshot = breaker.toJSON();
     expect(snapshot).toMatchObject({ state: 'half-open', openUntil: null, consecutiveOpens: 1 });
@@ -166,7 +168,11 @@ describe('circuitBreaker: toJSON and initialState', () => {
       initialState: { version: 1, state: 'open', openUntil: T0 + 500 } as CircuitBreakerSnapshot,
     });
     await expect(breaker.execute(() => 'ok')).rejects.toMatchObject({ retryAfterMs: 500 });
-    expect(breaker.toJSON()).toMatchObject({ consecutiveOpens: 0, consecutiveFailures: 0 });
+    expect(breaker.toJSON()).toMatchObject({
+      consecutiveOpens: 0,
+      consecutiveFailures: 0,
+      disabled: false,
+    });
   });
 
   it.each([
@@ -210,6 +216,11 @@ describe('circuitBreaker: toJSON and initialState', () => {
         },
       },
       /option "initialState.window.slots" must be an array of \{ start, calls, failures, slow \}/,
+    ],
+    [
+      'a disabled flag that is not a boolean',
+      { version: 1, state: 'closed', disabled: 'yes' },
+      /option "initialState.disabled" must be a boolean \(got "yes"\)/,
     ],
     [
       'a time window without ms',

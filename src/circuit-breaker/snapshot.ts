@@ -19,6 +19,11 @@ export interface CircuitBreakerSnapshot {
   readonly consecutiveFailures: number;
   /** The sliding window's contents; null for a consecutive-failures breaker. */
   readonly window: WindowSnapshot | null;
+  /**
+   * Whether `disable()` was in force. Written by `toJSON()`; may be left out (snapshots made
+   * before it existed), which means false.
+   */
+  readonly disabled?: boolean;
 }
 
 const states: readonly CircuitState[] = ['closed', 'open', 'half-open', 'isolated'];
@@ -70,9 +75,17 @@ function checkWindowSnapshot(policy: string, value: unknown): WindowSnapshot | n
   return { type, ms, buckets, slots: checkSlots(policy, window.slots) };
 }
 
+function checkDisabled(policy: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') {
+    throw invalid(policy, 'initialState.disabled', value, 'a boolean');
+  }
+  return value;
+}
+
 /**
  * Validates an `initialState`. The counters may be left out (they default to 0, the window to
- * empty), so a hand-written `{ version: 1, state: 'open', openUntil }` is accepted.
+ * empty, `disabled` to false), so a hand-written `{ version: 1, state: 'open', openUntil }` is accepted.
  */
 export function checkSnapshot(policy: string, value: unknown): CircuitBreakerSnapshot {
   const snapshot = checkObject(policy, 'initialState', value);
@@ -97,5 +110,6 @@ export function checkSnapshot(policy: string, value: unknown): CircuitBreakerSna
     consecutiveOpens: count('consecutiveOpens'),
     consecutiveFailures: count('consecutiveFailures'),
     window: checkWindowSnapshot(policy, snapshot.window),
+    disabled: checkDisabled(policy, snapshot.disabled),
   };
 }

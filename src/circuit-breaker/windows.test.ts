@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CountWindow, FAILED, SLOW, TimeWindow } from './windows.js';
 
@@ -130,5 +131,118 @@ describe('TimeWindow', () => {
     expect(other.calls).toBe(0);
     other.restore({ type: 'count', outcomes: [1] }, 1_000_250);
     expect(other.calls).toBe(0);
+  });
+
+  it('forgets a call exactly `ms` after its bucket began, even when ms / buckets is not exact', () => {
+    // 10_000 / 7 is not a float: floor(10_000 / (10_000 / 7)) is 6, which kept the call one
+    // more bucket, so it was still counted exactly `ms` after it was recorded.
+    const window = new TimeWindow(10_000, 7);
+    window.record(FAILED, 0);
+    window.refresh(9_999.999);
+    expect(window.calls).toBe(1);
+    window.refresh(10_000);
+    expect(window.calls).toBe(0);
+  });
+
+  it('touches at most `buckets` buckets per refresh, even where clock values are too large to step', () => {
+    // Above 2 ** 53 adding 1 to a bucket number changes nothing: a loop over bucket numbers
+    // never ended here.
+    const window = new TimeWindow(1_000, 1_000);
+    window.record(FAILED, 2 ** 60);
+    window.record(FAILED, 2 ** 60 + 256);
+    window.refresh(2 ** 60 + 4_096);
+    expect(window.calls).toBe(0);
+  });
+});
+
+/** floor(a / b) for BigInts, rounding towards minus infinity like Math.floor. */
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return q * b > a ? q - 1n : q;
+}
+
+const shape = fc
+  .integer({ min: 1, max: 10_000_000 })
+  .chain((ms) =>
+    fc.record({ ms: fc.constant(ms), buckets: fc.integer({ min: 1, max: Math.min(1_000, ms) }) }),
+  );
+
+describe('TimeWindow: properties', () => {
+  it('on whole milliseconds, counts exactly the calls whose bucket began less than `ms` ago', () => {
+    // The exact definition, in integers: bucket(t) = floor(t * buckets / ms), and a call in
+    // bucket k is counted at `now` while k > bucket(now) - buckets. Times are drawn on and
+    // next to bucket boundaries (multiples of ms / gcd(ms, buckets)), where rounding bites.
+    const steps = fc.array(
+      fc.record({
+        boundaries: fc.integer({ min: 0, max: 30 }),
+        nudge: fc.constantFrom(-1, 0, 0, 1),
+        flags: fc.integer({ min: -1, max: 3 }),
+      }),
+      { minLength: 1, maxLength: 60 },
+    );
+    const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+    fc.assert(
+      fc.property(
+        shape,
+        fc.integer({ min: -1e6, max: 1e6 }),
+        steps,
+        ({ ms, buckets }, k0, list) => {
+          const window = new TimeWindow(ms, buckets);
+          const step = ms / gcd(ms, buckets);
+          const bucket = (t: number) => floorDiv(BigInt(t) * BigInt(buckets), BigInt(ms));
+          const recorded: { at: bigint; flags: number }[] = [];
+          let boundary = k0 * step;
+          let last = Number.NEGATIVE_INFINITY;
+          for (const { boundaries, nudge, flags } of list) {
+            boundary += boundaries * step;
+            const now = Math.max(last, boundary + nudge);
+            last = now;
+            if (flags >= 0) {
+              window.record(flags, now);
+              recorded.push({ at: bucket(now), flags });
+            } else {
+              window.refresh(now);
+            }
+            const live = recorded.filter((r) => r.at > bucket(now) - BigInt(buckets));
+            expect(totals(window)).toEqual([
+              live.length,
+              live.filter((r) => r.flags & FAILED).length,
+              live.filter((r) => r.flags & SLOW).length,
+            ]);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('on any clock values, a call is counted from when it is recorded, and not at t + ms', () => {
+    const ms = fc.double({ min: 1, max: 1e9, noNaN: true });
+    const args = ms.chain((m) =>
+      fc.record({
+        ms: fc.constant(m),
+        buckets: fc.integer({ min: 1, max: Math.min(1_000, Math.floor(m)) }),
+        t: fc.oneof(
+          fc.double({ min: -1e13, max: 1e13, noNaN: true }),
+          fc.integer({ min: -1e6, max: 1e6 }).map((k) => (k * m) / 7),
+        ),
+      }),
+    );
+    fc.assert(
+      fc.property(args, ({ ms, buckets, t }) => {
+        const window = new TimeWindow(ms, buckets);
+        window.record(FAILED, t);
+        expect(window.calls).toBe(1);
+        // Counted until at least ms - ms / buckets later, give or take the clock's rounding.
+        const margin = ms - ms / buckets - 1e-9 * (Math.abs(t) + ms);
+        if (margin > 0) {
+          window.refresh(t + margin);
+          expect(window.calls).toBe(1);
+        }
+        window.refresh(t + ms);
+        expect(window.calls).toBe(0);
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });

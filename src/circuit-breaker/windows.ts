@@ -127,9 +127,18 @@ export class CountWindow implements SlidingWindow {
 }
 
 /**
- * The calls of the last `ms` milliseconds, in `buckets` buckets of `ms / buckets` each. A
- * bucket is identified by its number on the clock (`floor(now / bucketMs)`); as time passes,
- * the buckets that fall out of the window are subtracted from the totals and reused.
+ * The calls of the last `ms` milliseconds, in `buckets` buckets of `ms / buckets` each.
+ *
+ * Bucket `k` begins at `start(k) = k * ms / buckets` on the clock, computed one way everywhere
+ * so that every boundary agrees with itself; a time belongs to the last bucket that begins at
+ * or before it. A bucket leaves the window `ms` after it began: when bucket `k + buckets`
+ * begins, or at `start(k) + ms`, whichever the floating-point arithmetic puts first (they are
+ * the same instant in exact arithmetic). So a call recorded at `t`, in a bucket that began at
+ * or before `t`, is never counted at `t + ms` or later, and is counted until at least
+ * `t + ms - ms / buckets`.
+ *
+ * Between those instants `refresh` does one comparison; at one, it touches at most `buckets`
+ * buckets however much time has passed.
  */
 export class TimeWindow implements SlidingWindow {
   readonly #ms: number;
@@ -138,6 +147,8 @@ export class TimeWindow implements SlidingWindow {
   readonly #counts: number[];
   /** Number of the newest bucket seen. */
   #newest = Number.NEGATIVE_INFINITY;
+  /** When the window next changes (a bucket begins or the oldest one ends); until then nothing to do. */
+  #expires = Number.NEGATIVE_INFINITY;
   #calls = 0;
   #failures = 0;
   #slow = 0;
@@ -177,54 +188,49 @@ export class TimeWindow implements SlidingWindow {
   }
 
   refresh(now: number): void {
-    const bucket = Math.floor(now / (this.#ms / this.#buckets));
-    const newest = this.#newest;
-    if (bucket <= newest) return;
-    this.#newest = bucket;
-    if (this.#calls === 0) return;
-    if (bucket - newest >= this.#buckets) {
-      this.clear();
+    if (now < this.#expires) return;
+    const n = this.#buckets;
+    const bucket = this.#bucketAt(now);
+    const gap = bucket - this.#newest;
+    if (gap > 0) {
+      if (gap >= n) this.#empty();
+      else if (this.#calls > 0) for (let i = 1; i <= gap; i++) this.#drop(this.#newest + i);
       this.#newest = bucket;
-      return;
     }
-    const counts = this.#counts;
-    for (let gone = newest + 1; gone <= bucket; gone++) {
-      const at = this.#slot(gone);
-      this.#calls -= counts[at]!;
-      this.#failures -= counts[at + 1]!;
-      this.#slow -= counts[at + 2]!;
-      counts[at] = 0;
-      counts[at + 1] = 0;
-      counts[at + 2] = 0;
+    const oldest = this.#newest - n + 1;
+    const end = this.#start(oldest) + this.#ms;
+    const next = this.#start(this.#newest + 1);
+    if (end <= now) {
+      this.#drop(oldest);
+      this.#expires = next;
+    } else {
+      this.#expires = end < next ? end : next;
     }
   }
 
   clear(): void {
-    this.#counts.fill(0);
+    this.#empty();
     this.#newest = Number.NEGATIVE_INFINITY;
-    this.#calls = 0;
-    this.#failures = 0;
-    this.#slow = 0;
+    this.#expires = Number.NEGATIVE_INFINITY;
   }
 
   toJSON(now: number): TimeWindowSnapshot {
     this.refresh(now);
     const slots: TimeBucketSnapshot[] = [];
     const counts = this.#counts;
-    if (this.#calls > 0) {
-      const bucketMs = this.#ms / this.#buckets;
-      for (let bucket = this.#newest - this.#buckets + 1; bucket <= this.#newest; bucket++) {
-        const at = this.#slot(bucket);
-        if (counts[at] === 0) continue;
-        slots.push({
-          start: bucket * bucketMs,
-          calls: counts[at]!,
-          failures: counts[at + 1]!,
-          slow: counts[at + 2]!,
-        });
-      }
+    const n = this.#buckets;
+    for (let i = 0; i < n && this.#calls > 0; i++) {
+      const bucket = this.#newest - n + 1 + i;
+      const at = this.#slot(bucket);
+      if (counts[at] === 0) continue;
+      slots.push({
+        start: this.#start(bucket),
+        calls: counts[at]!,
+        failures: counts[at + 1]!,
+        slow: counts[at + 2]!,
+      });
     }
-    return { type: 'time', ms: this.#ms, buckets: this.#buckets, slots };
+    return { type: 'time', ms: this.#ms, buckets: n, slots };
   }
 
   /** Restores the buckets still inside the window, if the snapshot's shape matches this one. */
@@ -237,11 +243,13 @@ export class TimeWindow implements SlidingWindow {
       return;
     }
     this.refresh(now);
-    const bucketMs = this.#ms / this.#buckets;
+    const n = this.#buckets;
     for (const slot of snapshot.slots) {
-      // `start` is a bucket number times bucketMs; rounding undoes the float error.
-      const bucket = Math.round(slot.start / bucketMs);
-      if (bucket > this.#newest || bucket <= this.#newest - this.#buckets) continue;
+      // `start` is a bucket's start; rounding undoes the float error (also of older snapshots,
+      // which wrote it as bucket * (ms / buckets)).
+      const bucket = Math.round((slot.start * n) / this.#ms);
+      if (bucket > this.#newest || bucket <= this.#newest - n) continue;
+      if (this.#start(bucket) + this.#ms <= now) continue;
       const counts = this.#counts;
       const at = this.#slot(bucket);
       counts[at]! += slot.calls;
@@ -251,6 +259,39 @@ export class TimeWindow implements SlidingWindow {
       this.#failures += slot.failures;
       this.#slow += slot.slow;
     }
+  }
+
+  /** When bucket `k` begins. */
+  #start(k: number): number {
+    return (k * this.#ms) / this.#buckets;
+  }
+
+  /** The bucket holding time `t`: the last one that begins at or before `t`. */
+  #bucketAt(t: number): number {
+    let k = Math.floor((t * this.#buckets) / this.#ms);
+    // The estimate rounds differently from `#start` only right at a boundary: one step fixes it.
+    if (this.#start(k) > t) k--;
+    else if (this.#start(k + 1) <= t) k++;
+    return k;
+  }
+
+  /** Subtracts one bucket from the totals and empties it. */
+  #drop(bucket: number): void {
+    const counts = this.#counts;
+    const at = this.#slot(bucket);
+    this.#calls -= counts[at]!;
+    this.#failures -= counts[at + 1]!;
+    this.#slow -= counts[at + 2]!;
+    counts[at] = 0;
+    counts[at + 1] = 0;
+    counts[at + 2] = 0;
+  }
+
+  #empty(): void {
+    this.#counts.fill(0);
+    this.#calls = 0;
+    this.#failures = 0;
+    this.#slow = 0;
   }
 
   /** Index of a bucket's first counter; bucket numbers may be negative on a negative clock. */

@@ -25,13 +25,18 @@ export class ExecutionRejectedError extends ResilienceError {
   }
 }
 
-/** A circuit breaker is open (or its half-open probes are all taken). */
+/**
+ * A circuit breaker is open (or its half-open probes are all taken). Its standard `cause` is
+ * the failure that opened the breaker, when one did: the error of the call that tripped it (or
+ * the value `failureOn` judged a failure), or a `TimeoutError` for a probe that hung.
+ */
 export class BrokenCircuitError extends ExecutionRejectedError {
   /** How long until the breaker admits a probe, when known. Retry honours it as a delay hint. */
   readonly retryAfterMs: number | undefined;
 
-  constructor(message = 'Circuit breaker is open', retryAfterMs?: number) {
-    super(message);
+  /** `options` is passed on to `Error`: the breaker shares one `{ cause }` among its refusals. */
+  constructor(message = 'Circuit breaker is open', retryAfterMs?: number, options?: ErrorOptions) {
+    super(message, options);
     this.retryAfterMs = retryAfterMs;
   }
 }
