@@ -132,13 +132,18 @@ export class CircuitBreakerPolicy<T = unknown> extends BasePolicy<CircuitBreaker
    * probes still running no longer count.
    */
   disable(): void {
+    if (this.#disabled) return;
+    const from = this.mode;
     this.#disabled = true;
     this.#dropProbes();
+    if (this.events.enabled) this.events.emit('modeChange', { from, to: 'disabled' });
   }
 
   /** Ends `disable()`: the breaker goes on in its configured mode from the state it is in. */
   enable(): void {
+    if (!this.#disabled) return;
     this.#disabled = false;
+    if (this.events.enabled) this.events.emit('modeChange', { from: 'disabled', to: this.mode });
   }
 
   /** A plain snapshot for `initialState`; `JSON.stringify(breaker)` uses it. */

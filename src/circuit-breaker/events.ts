@@ -1,5 +1,5 @@
 import type { Outcome } from '../core/outcome.js';
-import type { CircuitState } from './options.js';
+import type { CircuitBreakerMode, CircuitState } from './options.js';
 
 /** Why the breaker changed state. */
 export type StateChangeReason =
@@ -33,6 +33,11 @@ export interface CircuitBreakerEvents {
      * and a disposed isolation.
      */
     readonly key: string | undefined;
+  };
+  /** `disable()` or `enable()` changed the mode: worth an alert, a breaker is off. */
+  modeChange: {
+    readonly from: CircuitBreakerMode;
+    readonly to: CircuitBreakerMode;
   };
   /** A counted call succeeded: while closed, or as a half-open probe. */
   success: {

@@ -136,6 +136,17 @@ describe('circuitBreaker: disable() and enable()', () => {
     expect(log.filter((entry) => entry.startsWith('failure'))).toEqual(['failure:closed']);
   });
 
+  it('emits modeChange when an operator disables or enables it, once per change', () => {
+    const breaker = circuitBreaker({ consecutiveFailures: 1, mode: 'metrics-only' });
+    const changes: string[] = [];
+    breaker.on('modeChange', ({ from, to }) => changes.push(`${from}->${to}`));
+    breaker.disable();
+    breaker.disable();
+    breaker.enable();
+    breaker.enable();
+    expect(changes).toEqual(['metrics-only->disabled', 'disabled->metrics-only']);
+  });
+
   it('is kept by a snapshot', async () => {
     const { breaker } = setup({ consecutiveFailures: 1 });
     breaker.disable();
