@@ -39,8 +39,10 @@ export function judged(
   result: unknown,
   context: Context,
 ): number {
-  const answer = failureOn(ok ? success(result) : failure(result), context);
-  return verdict(policy, 'failureOn', answer) ? flags | FAILED : flags & SLOW;
+  const outcome = ok ? success(result) : failure(result);
+  return verdict(policy, 'failureOn', failureOn(outcome, context), outcome)
+    ? flags | FAILED
+    : flags & SLOW;
 }
 
 /**
