@@ -1,5 +1,19 @@
 import { AbortScope } from './abort-scope.js';
 
+/**
+ * How much a call matters when there is not enough capacity for all of them, from most to
+ * least: the criticalities of Google's SRE book. Load shedders refuse lower ones first.
+ */
+export type Priority = 'critical-plus' | 'critical' | 'sheddable-plus' | 'sheddable';
+
+/** Every priority, most critical first. */
+export const priorities: readonly Priority[] = [
+  'critical-plus',
+  'critical',
+  'sheddable-plus',
+  'sheddable',
+];
+
 /** What the caller can pass to `execute` besides the function. */
 export interface ExecuteOptions<D = unknown> {
   /** Aborting it stops the execution promptly with the signal's reason. */
@@ -10,6 +24,8 @@ export interface ExecuteOptions<D = unknown> {
   data?: D;
   /** An absolute deadline on the policies' clock (`clock.now()` scale). Default: none. */
   deadline?: number;
+  /** How much the call matters under overload. Default: 'critical'. */
+  priority?: Priority;
 }
 
 /** What the function run by a policy receives. */
@@ -24,6 +40,8 @@ export interface ExecutionContext<D = unknown> {
   readonly data: D;
   /** The earliest of every enclosing timeout's deadline and the caller's; Infinity if none. */
   readonly deadline: number;
+  /** The caller's `priority`; 'critical' when none was given. */
+  readonly priority: Priority;
 }
 
 /** The function a policy runs. It may return a value or a promise, or throw. */
@@ -52,6 +70,7 @@ export class Context<D = unknown> implements ExecutionContext<D> {
      * 'cooperative' when it aborts `scope` then; 'aggressive' when it also rejects the call then.
      */
     readonly deadlineEnforced: false | 'cooperative' | 'aggressive' = false,
+    readonly priority: Priority = 'critical',
   ) {}
 
   get signal(): AbortSignal {
@@ -70,6 +89,7 @@ export class Context<D = unknown> implements ExecutionContext<D> {
       this.data,
       this.deadline,
       this.deadlineEnforced,
+      this.priority,
     );
   }
 
@@ -88,6 +108,7 @@ export class Context<D = unknown> implements ExecutionContext<D> {
       this.data,
       deadline,
       enforcement,
+      this.priority,
     );
   }
 }

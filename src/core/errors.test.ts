@@ -4,7 +4,10 @@ import {
   BulkheadRejectedError,
   ExecutionRejectedError,
   IsolatedCircuitError,
+  LoadShedError,
+  RateLimitedError,
   ResilienceError,
+  ThrottledError,
   TimeoutError,
 } from './errors.js';
 
@@ -16,6 +19,9 @@ describe('errors', () => {
     [new IsolatedCircuitError(), 'IsolatedCircuitError', 'CIRCUIT_ISOLATED', true],
     [new TimeoutError(100), 'TimeoutError', 'TIMEOUT', true],
     [new BulkheadRejectedError('full', 2, 3), 'BulkheadRejectedError', 'BULKHEAD_FULL', true],
+    [new RateLimitedError('limited', 10, 5, 0, 'k'), 'RateLimitedError', 'RATE_LIMITED', true],
+    [new LoadShedError('shed', 'codel', 'sheddable', 5), 'LoadShedError', 'LOAD_SHED', true],
+    [new ThrottledError('throttled', 0.5), 'ThrottledError', 'THROTTLED', true],
   ] as const)(
     '%s has its name, a stable code and its place in the hierarchy',
     (error, name, code, rejection) => {

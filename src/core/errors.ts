@@ -1,3 +1,5 @@
+import type { Priority } from './context.js';
+
 /**
  * Every error bulwark raises is a `ResilienceError` with a stable `code`. Refusals to run
  * (breaker open, bulkhead full, timed out, ...) extend `ExecutionRejectedError`, so a caller
@@ -82,6 +84,77 @@ export class BulkheadRejectedError extends ExecutionRejectedError {
   }
 }
 
+/**
+ * A rate limiter refused the call: its key has no capacity left now. Retrying after
+ * `retryAfterMs` can succeed, so it is `retryable`: retry waits at least that long, or gives up
+ * when the wait cannot fit the call's deadline.
+ */
+export class RateLimitedError extends ExecutionRejectedError {
+  /** When the call's cost will fit, in milliseconds from the refusal (finite). */
+  readonly retryAfterMs: number;
+  /** Units the limiter admits per interval. */
+  readonly limit: number;
+  /** Units left now (0 when refused for lack of them). */
+  readonly remaining: number;
+  /** The call's key; undefined for calls that share the limiter's one unkeyed bucket. */
+  readonly key: string | undefined;
+
+  constructor(
+    message: string,
+    retryAfterMs: number,
+    limit: number,
+    remaining: number,
+    key: string | undefined,
+  ) {
+    super(message);
+    this.retryAfterMs = retryAfterMs;
+    this.limit = limit;
+    this.remaining = remaining;
+    this.key = key;
+  }
+
+  /** True: the limiter says when it will serve. */
+  override get retryable(): boolean {
+    return true;
+  }
+}
+
+/** Why a load shedder refused a call. */
+export type LoadShedReason = 'capacity' | 'queue-timeout' | 'codel' | 'pressure' | 'evicted';
+
+/**
+ * A load shedder refused the call to keep the service within its capacity. Not retried by
+ * default: a service shedding load needs fewer calls, not the same ones again at once.
+ */
+export class LoadShedError extends ExecutionRejectedError {
+  readonly reason: LoadShedReason;
+  /** The refused call's priority. */
+  readonly priority: Priority;
+  /** A hint of when capacity may be back, in milliseconds; undefined when unknown. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, reason: LoadShedReason, priority: Priority, retryAfterMs?: number) {
+    super(message);
+    this.reason = reason;
+    this.priority = priority;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
+ * Client-side adaptive throttling refused the call locally: the backend has been rejecting
+ * too much of this client's traffic. Not retried by default: a retry would be throttled too.
+ */
+export class ThrottledError extends ExecutionRejectedError {
+  /** The probability with which calls were being refused when this one was. */
+  readonly probability: number;
+
+  constructor(message: string, probability: number) {
+    super(message);
+    this.probability = probability;
+  }
+}
+
 const identities: [Function, string][] = [
   [ResilienceError, 'RESILIENCE'],
   [ExecutionRejectedError, 'EXECUTION_REJECTED'],
@@ -89,6 +162,9 @@ const identities: [Function, string][] = [
   [IsolatedCircuitError, 'CIRCUIT_ISOLATED'],
   [TimeoutError, 'TIMEOUT'],
   [BulkheadRejectedError, 'BULKHEAD_FULL'],
+  [RateLimitedError, 'RATE_LIMITED'],
+  [LoadShedError, 'LOAD_SHED'],
+  [ThrottledError, 'THROTTLED'],
 ];
 for (const [type, code] of identities) {
   Object.defineProperties(type.prototype, {

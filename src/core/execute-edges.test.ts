@@ -52,6 +52,18 @@ describe('execute edges', () => {
     }
   });
 
+  it('hands the caller priority to the task and every layer, critical by default', async () => {
+    const clock = new VirtualClock();
+    const seen: string[] = [];
+    const policy = pipeline(retry({ clock }), timeout(100, { clock }));
+    await policy.execute((ctx) => seen.push(ctx.priority));
+    await policy.execute((ctx) => seen.push(ctx.priority), { priority: 'sheddable' });
+    expect(seen).toEqual(['critical', 'sheddable']);
+    await expect(pipeline().execute(() => 1, { priority: 'urgent' as never })).rejects.toThrow(
+      `pipeline: execute() option "priority" must be one of 'critical-plus', 'critical', 'sheddable-plus', 'sheddable' (got "urgent")`,
+    );
+  });
+
   it('reads each option once', async () => {
     let reads = 0;
     const signal = new AbortController().signal;

@@ -29,6 +29,7 @@ class SubChain implements Layer {
       context.data,
       context.deadline,
       context.deadlineEnforced,
+      context.priority,
     );
     return next(spliced, 0);
   }

@@ -1,11 +1,22 @@
+export { type AttemptBudget, isAttemptBudget } from './budget.js';
 export { type Clock, systemClock, type TimerHandle } from './clock.js';
-export type { ExecuteOptions, ExecutionContext, Task } from './context.js';
+export {
+  type ExecuteOptions,
+  type ExecutionContext,
+  type Priority,
+  priorities,
+  type Task,
+} from './context.js';
 export {
   BrokenCircuitError,
   BulkheadRejectedError,
   ExecutionRejectedError,
   IsolatedCircuitError,
+  LoadShedError,
+  type LoadShedReason,
+  RateLimitedError,
   ResilienceError,
+  ThrottledError,
   TimeoutError,
 } from './errors.js';
 export {
@@ -16,6 +27,7 @@ export {
   type TelemetryBus,
   telemetry,
 } from './events.js';
+export { type ConcurrencyLimit, isConcurrencyLimit } from './limit.js';
 export { failure, type Outcome, retryAfterHint, success } from './outcome.js';
 export { Pipeline, type PipelineIn, type PipelineOut, pipeline } from './pipeline.js';
 export {

@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { bulkhead } from '../bulkhead/index.js';
 import { VirtualClock } from '../testing/index.js';
 import { timeout } from '../timeout/index.js';
-import { type ExecutionContext, type Policy, pipeline, TimeoutError, telemetry } from './index.js';
+import {
+  type ExecuteOptions,
+  type ExecutionContext,
+  type Policy,
+  pipeline,
+  TimeoutError,
+  telemetry,
+} from './index.js';
 
 describe('pipeline', () => {
   it('runs the task with a context carrying key, data, attempt and deadline', async () => {
@@ -162,10 +169,9 @@ describe('pipeline', () => {
   });
 });
 
-function contextOf(
-  options: { signal?: AbortSignal; key?: string; data?: unknown; deadline?: number } | undefined,
-): ExecutionContext {
+function contextOf(options: ExecuteOptions | undefined): ExecutionContext {
   return {
+    priority: options?.priority ?? 'critical',
     signal: options?.signal ?? new AbortController().signal,
     attempt: 1,
     key: options?.key,

@@ -17,6 +17,7 @@ class ForeignLayer implements Layer {
         key: context.key,
         data: context.data,
         deadline: context.deadline,
+        priority: context.priority,
       }),
     );
   }
@@ -42,6 +43,7 @@ async function continueFrom(
     context.data,
     tighter ? foreignDeadline : context.deadline,
     tighter ? false : context.deadlineEnforced,
+    context.priority,
   );
   try {
     return await next(derived, index);

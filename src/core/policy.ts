@@ -1,6 +1,14 @@
 import { AbortScope } from './abort-scope.js';
 import type { Clock } from './clock.js';
-import { Context, type ExecuteOptions, type Layer, next, type Task } from './context.js';
+import {
+  Context,
+  type ExecuteOptions,
+  type Layer,
+  next,
+  type Priority,
+  priorities,
+  type Task,
+} from './context.js';
 import { type Disposer, type EventMap, type Listener, PolicyEvents } from './events.js';
 
 /** Options every policy takes. */
@@ -98,8 +106,8 @@ export abstract class BasePolicy<E extends EventMap = {}, In = unknown, Out = ne
           );
         }
         // Each option is read once: a getter may answer differently, or throw, on every read.
-        const { signal: given, key, data, deadline } = options;
-        const problem = executeOptionsProblem(given, key, deadline);
+        const { signal: given, key, data, deadline, priority } = options;
+        const problem = executeOptionsProblem(given, key, deadline, priority);
         if (problem !== undefined) {
           return Promise.reject(new TypeError(`${this.name}: execute() ${problem}`));
         }
@@ -113,6 +121,8 @@ export abstract class BasePolicy<E extends EventMap = {}, In = unknown, Out = ne
           key,
           data as D,
           deadline ?? Number.POSITIVE_INFINITY,
+          false,
+          priority ?? 'critical',
         );
       }
     } catch (error) {
@@ -145,6 +155,7 @@ function executeOptionsProblem(
   signal: unknown,
   key: unknown,
   deadline: unknown,
+  priority: unknown,
 ): string | undefined {
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     return `option "signal" must be an AbortSignal (got ${describe(signal)})`;
@@ -154,6 +165,10 @@ function executeOptionsProblem(
   }
   if (deadline !== undefined && (typeof deadline !== 'number' || Number.isNaN(deadline))) {
     return `option "deadline" must be a number on the clock's scale (got ${describe(deadline)})`;
+  }
+  if (priority !== undefined && !priorities.includes(priority as Priority)) {
+    const allowed = priorities.map((p) => `'${p}'`).join(', ');
+    return `option "priority" must be one of ${allowed} (got ${describe(priority)})`;
   }
   return undefined;
 }

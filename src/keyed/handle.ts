@@ -44,6 +44,7 @@ export class KeyedHandle<P extends KeyablePolicy> extends BasePolicy<{}, InOf<P>
       context.data,
       context.deadline,
       context.deadlineEnforced,
+      context.priority,
     );
     return this.#keyed.run(keyedContext, index);
   }

@@ -16,6 +16,7 @@ function recorder(name: string, log: string[], attempt?: number): Policy {
       log.push(`${name}:${options?.key}`);
       return Promise.resolve(
         task({
+          priority: options?.priority ?? 'critical',
           signal: options?.signal ?? new AbortController().signal,
           attempt: attempt ?? 1,
           key: options?.key,

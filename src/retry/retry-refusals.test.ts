@@ -4,7 +4,10 @@ import {
   BulkheadRejectedError,
   ExecutionRejectedError,
   IsolatedCircuitError,
+  LoadShedError,
+  RateLimitedError,
   ResilienceError,
+  ThrottledError,
   TimeoutError,
 } from '../core/errors.js';
 import { VirtualClock } from '../testing/index.js';
@@ -12,19 +15,11 @@ import { backoff } from './backoff.js';
 import { type RetryEvents, retry } from './retry.js';
 import { drain, failing } from './test-helpers.js';
 
-/** A refusal added later (load shed, throttled, shutting down) that declares nothing. */
+/** A refusal class of a user's own that declares nothing. */
 class ShedError extends ExecutionRejectedError {}
 
-/** A refusal that opts in, as a rate limiter's will: retried after its hint. */
-class RateLimitedError extends ExecutionRejectedError {
-  constructor(readonly retryAfterMs: number) {
-    super('rate limited');
-  }
-
-  override get retryable(): boolean {
-    return true;
-  }
-}
+const rateLimited = (retryAfterMs: number): RateLimitedError =>
+  new RateLimitedError('rate limited', retryAfterMs, 10, 0, undefined);
 
 describe('retry: which refusals the default retryOn retries', () => {
   it('marks TimeoutError retryable and every other refusal not', () => {
@@ -34,7 +29,9 @@ describe('retry: which refusals the default retryOn retries', () => {
     expect(new IsolatedCircuitError().retryable).toBe(false);
     expect(new BulkheadRejectedError('full', 1, 0).retryable).toBe(false);
     expect(new ShedError('shed').retryable).toBe(false);
-    expect(new RateLimitedError(100).retryable).toBe(true);
+    expect(new LoadShedError('shed', 'capacity', 'sheddable').retryable).toBe(false);
+    expect(new ThrottledError('throttled', 0.5).retryable).toBe(false);
+    expect(rateLimited(100).retryable).toBe(true);
     expect(Object.keys(new TimeoutError(10))).not.toContain('retryable');
   });
 
@@ -43,7 +40,9 @@ describe('retry: which refusals the default retryOn retries', () => {
     ['IsolatedCircuitError', new IsolatedCircuitError()],
     ['BulkheadRejectedError', new BulkheadRejectedError('full', 4, 10)],
     ['a plain ExecutionRejectedError', new ExecutionRejectedError('refused')],
-    ['a later refusal class that declares nothing', new ShedError('shed')],
+    ['a refusal class that declares nothing', new ShedError('shed')],
+    ['a load shedder refusal', new LoadShedError('shed', 'codel', 'critical', 5)],
+    ['a throttled refusal', new ThrottledError('throttled', 0.9)],
   ])('does not retry %s', async (_name, refusal) => {
     const clock = new VirtualClock();
     const { calls, task } = failing(clock, refusal);
@@ -74,7 +73,7 @@ describe('retry: which refusals the default retryOn retries', () => {
 
   it('retries an opted-in refusal after its retryAfterMs hint', async () => {
     const clock = new VirtualClock();
-    const limited = new RateLimitedError(1_500);
+    const limited = rateLimited(1_500);
     let calls = 0;
     const policy = retry({ clock, backoff: backoff.constant(10) });
     const delays: number[] = [];
@@ -89,7 +88,7 @@ describe('retry: which refusals the default retryOn retries', () => {
 
   it("gives up at once on an opted-in refusal whose hint would reach the call's deadline", async () => {
     const clock = new VirtualClock();
-    const limited = new RateLimitedError(1_500);
+    const limited = rateLimited(1_500);
     const { calls, task } = failing(clock, limited);
     const policy = retry({ clock, backoff: backoff.constant(10) });
     const reasons: string[] = [];
