@@ -1,4 +1,4 @@
-export { type AttemptBudget, isAttemptBudget } from './budget.js';
+export type { AttemptBudget } from './budget.js';
 export { type Clock, systemClock, type TimerHandle } from './clock.js';
 export {
   type ExecuteOptions,
@@ -27,7 +27,7 @@ export {
   type TelemetryBus,
   telemetry,
 } from './events.js';
-export { type ConcurrencyLimit, isConcurrencyLimit } from './limit.js';
+export type { ConcurrencyLimit } from './limit.js';
 export { failure, type Outcome, retryAfterHint, success } from './outcome.js';
 export { Pipeline, type PipelineIn, type PipelineOut, pipeline } from './pipeline.js';
 export {
