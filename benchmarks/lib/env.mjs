@@ -24,7 +24,15 @@ export function environment() {
 
 function peerVersions() {
   const versions = {};
-  for (const name of ['cockatiel', 'opossum', 'p-retry', 'p-limit', 'mitata']) {
+  for (const name of [
+    'cockatiel',
+    'opossum',
+    'p-retry',
+    'p-limit',
+    'rate-limiter-flexible',
+    '@fastify/rate-limit',
+    'mitata',
+  ]) {
     try {
       versions[name] = readJson(join(benchDir, 'node_modules', name, 'package.json')).version;
     } catch {

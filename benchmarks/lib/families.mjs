@@ -4,12 +4,23 @@ import { join } from 'node:path';
 import breaker from '../micro/breaker.mjs';
 import bulkhead from '../micro/bulkhead.mjs';
 import floor from '../micro/floor.mjs';
+import overload from '../micro/overload.mjs';
 import pipeline from '../micro/pipeline.mjs';
+import rateLimit from '../micro/rate-limit.mjs';
 import retry from '../micro/retry.mjs';
 import timeout from '../micro/timeout.mjs';
 import { benchDir, loadBulwark } from './env.mjs';
 
-export const microFamilies = [...floor, ...retry, ...breaker, ...timeout, ...bulkhead, ...pipeline];
+export const microFamilies = [
+  ...floor,
+  ...retry,
+  ...breaker,
+  ...timeout,
+  ...bulkhead,
+  ...pipeline,
+  ...overload,
+  ...rateLimit,
+];
 
 /** bulwark's build and the peers, as the cases' `make()` functions receive them. */
 export async function loadLibraries() {
@@ -20,5 +31,7 @@ export async function loadLibraries() {
     CircuitBreaker: require('opossum'),
     pRetry: (await import(require.resolve('p-retry'))).default,
     pLimit: (await import(require.resolve('p-limit'))).default,
+    rateLimiterFlexible: require('rate-limiter-flexible'),
+    FastifyLocalStore: require('@fastify/rate-limit/store/LocalStore.js'),
   };
 }

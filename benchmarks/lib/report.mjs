@@ -35,12 +35,23 @@ export function evaluateBudgets(microRows, scaleRows) {
       continue;
     }
     const parts = [`${ratio(row.ratio)} bare`];
-    let pass = row.ratio <= budget.maxRatio;
-    const over = budget.minSpeedupOver;
-    if (over !== undefined) {
-      const peer = microRows.find(
-        (r) => r.family === row.family && r.library === over.library && r.status === 'ok',
-      );
+    let pass = budget.maxRatio === undefined || row.ratio <= budget.maxRatio;
+    const sibling = (test) =>
+      microRows.find((r) => r.family === row.family && r.status === 'ok' && test(r));
+    const relative = budget.relativeTo;
+    if (relative !== undefined) {
+      const reference = sibling((r) => r.label === relative.label);
+      if (reference === undefined) {
+        parts.push(`${relative.short} not measured`);
+        pass = false;
+      } else {
+        const times = row.ratio / reference.ratio;
+        parts.push(`${times.toFixed(2)}× ${relative.short}`);
+        pass &&= times <= relative.factor;
+      }
+    }
+    for (const over of [budget.minSpeedupOver ?? []].flat()) {
+      const peer = sibling((r) => r.library === over.library);
       if (peer === undefined) {
         parts.push(`${over.library} not measured`);
         pass = false;
