@@ -129,6 +129,21 @@ const scaleColumns = {
     ['time/call', (r) => formatTime(r.result?.callNs)],
     ['live timers', (r) => int(r.result?.timers)],
   ],
+  'scale-rate-limiter-keys': [
+    ['library', (r) => r.library],
+    ['variant', (r) => r.label],
+    ['buckets kept', (r) => int(r.result?.keysKept)],
+    ['bytes/bucket kept', (r) => formatBytes(r.result?.bytesPerKey)],
+    ['heap', (r) => formatBytes(r.result && r.result.heapDeltaMB * 2 ** 20)],
+    ['time/decision', (r) => formatTime(r.result?.callNs)],
+    ['live timers', (r) => int(r.result?.timers)],
+  ],
+  'scale-shedder-queue': [
+    ['library', (r) => r.library],
+    ['variant', (r) => r.label],
+    ['queued', (r) => int(r.result?.queued)],
+    ['time/call', (r) => formatTime(r.result?.nsPerCall)],
+  ],
 };
 
 function cells(columns, rows) {

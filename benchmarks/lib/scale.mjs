@@ -23,6 +23,16 @@ const keyedBudget = {
   }),
 };
 
+const limiterKeysBudget = {
+  id: 'rate-limiter-keys',
+  text: '1M distinct keys through a rate limiter: ≤100,000 buckets kept (its maxKeys), heap ≤64 MB',
+  check: (r) => ({
+    measured: r.keysKept,
+    unit: `buckets kept, ${Math.round(r.bytesPerKey)} B each, heap ${r.heapDeltaMB.toFixed(1)} MB`,
+    pass: r.keysKept <= 100_000 && r.heapDeltaMB <= 64,
+  }),
+};
+
 export const scaleFamilies = [
   {
     id: 'scale-breaker-memory',
@@ -67,19 +77,45 @@ export const scaleFamilies = [
       },
     ],
   },
+  {
+    id: 'scale-rate-limiter-keys',
+    title:
+      'rateLimiter({ limit: 100, intervalMs: 1000 }).consume({ key }), one call per distinct key',
+    script: 'rate-limiter-keys.mjs',
+    count: 1_000_000,
+    runs: [
+      { args: ['all'], library: 'bulwark' },
+      { args: ['bounded'], library: 'bulwark', budget: limiterKeysBudget },
+    ],
+  },
+  {
+    id: 'scale-shedder-queue',
+    title: 'loadShedder with one slot held: time per queued call (or eviction) at a queue depth',
+    script: 'shedder-queue.mjs',
+    // The depth; scaled like the other counts.
+    count: 100_000,
+    runs: [
+      { args: ['queue'], library: 'bulwark', depth: 10 },
+      { args: ['queue'], library: 'bulwark' },
+      { args: ['evict'], library: 'bulwark', depth: 10 },
+      { args: ['evict'], library: 'bulwark' },
+    ],
+  },
 ];
 
 export async function runScaleFamily(family, options, log) {
   const count = Math.max(1, Math.round(family.count * options.scaleFactor));
   const rows = [];
   for (const run of family.runs) {
-    const args = [...run.args, String(count)];
+    const args = [...run.args, String(run.depth ?? count)];
     const result = await runChild(join(benchDir, 'scale', family.script), args, run.nodeArgs);
     const row = {
       family: family.id,
       library: run.library,
-      label: [run.args.join(' '), `×${count.toLocaleString('en-US')}`].filter(Boolean).join(' '),
-      count,
+      label: [run.args.join(' '), `×${(run.depth ?? count).toLocaleString('en-US')}`]
+        .filter(Boolean)
+        .join(' '),
+      count: run.depth ?? count,
       status: 'ok',
     };
     if (result.error !== undefined) {
