@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   BrokenCircuitError,
   BulkheadRejectedError,
@@ -7,7 +7,7 @@ import {
   ThrottledError,
   TimeoutError,
 } from '../core/errors.js';
-import { telemetry } from '../core/events.js';
+import { telemetry } from '../telemetry.js';
 import { VirtualClock } from '../testing/index.js';
 import {
   type AdaptiveThrottleEvents,
@@ -221,7 +221,12 @@ describe('adaptiveThrottle: the rest of the contract', () => {
     });
     await feed(policy, 0, 1);
     const bus: unknown[] = [];
-    const unsubscribe = telemetry.subscribe((e) => bus.push(e));
+    const unsubscribe = telemetry.subscribe((e) => {
+      bus.push(e);
+      if (e.kind === 'adaptive-throttle' && e.type === 'throttled') {
+        expectTypeOf(e.detail).toEqualTypeOf<AdaptiveThrottleEvents['throttled']>();
+      }
+    });
     try {
       await policy.execute(() => 'x', { key: 'k1' }).catch(() => undefined);
     } finally {
