@@ -21,6 +21,8 @@ export class SlidingPair {
   #newest = Number.NEGATIVE_INFINITY;
   /** When the bucket after the newest begins: until then, nothing can age out. */
   #nextStart = Number.NEGATIVE_INFINITY;
+  /** Index of the newest bucket's first counter. */
+  #at = 0;
   #first = 0;
   #second = 0;
 
@@ -55,17 +57,18 @@ export class SlidingPair {
     }
     this.#newest = bucket;
     this.#nextStart = this.#start(bucket + 1);
+    this.#at = this.#slot(bucket);
   }
 
   /** Adds to the first count, in the newest bucket; call `advance` first. */
   addFirst(): void {
-    this.#counts[this.#slot()]!++;
+    this.#counts[this.#at]!++;
     this.#first++;
   }
 
   /** Adds to the second count, in the newest bucket; call `advance` first. */
   addSecond(): void {
-    this.#counts[this.#slot() + 1]!++;
+    this.#counts[this.#at + 1]!++;
     this.#second++;
   }
 
@@ -83,16 +86,15 @@ export class SlidingPair {
     return k;
   }
 
-  /** Index of the newest bucket's first counter; bucket numbers are negative before time 0. */
-  #slot(): number {
+  /** Index of bucket `k`'s first counter; bucket numbers are negative before time 0. */
+  #slot(k: number): number {
     const n = this.#buckets;
-    return (((this.#newest % n) + n) % n) * 2;
+    return (((k % n) + n) % n) * 2;
   }
 
   /** Subtracts bucket `k` (which is about to be reused) from the totals and empties it. */
   #drop(k: number): void {
-    const n = this.#buckets;
-    const at = (((k % n) + n) % n) * 2;
+    const at = this.#slot(k);
     const counts = this.#counts;
     this.#first -= counts[at]!;
     this.#second -= counts[at + 1]!;
