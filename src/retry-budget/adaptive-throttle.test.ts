@@ -2,6 +2,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   BrokenCircuitError,
   BulkheadRejectedError,
+  IsolatedCircuitError,
   LoadShedError,
   RateLimitedError,
   ThrottledError,
@@ -153,6 +154,7 @@ describe('adaptiveThrottle: what counts as accepted', () => {
     ['a non-Error rejection', { ok: false, error: 'nope' }, true],
     ['a TimeoutError', { ok: false, error: new TimeoutError(100) }, true],
     ['a BrokenCircuitError', { ok: false, error: new BrokenCircuitError() }, true],
+    ['an IsolatedCircuitError', { ok: false, error: new IsolatedCircuitError() }, true],
     ['a LoadShedError', { ok: false, error: new LoadShedError('x', 'codel', 'sheddable') }, false],
     ['a RateLimitedError', { ok: false, error: new RateLimitedError('x', 10, 5, 0, 'k') }, false],
     ['a BulkheadRejectedError', { ok: false, error: new BulkheadRejectedError('x', 2, 0) }, false],
