@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { AttemptBudget } from '../core/budget.js';
 import { VirtualClock } from '../testing/index.js';
@@ -110,6 +111,23 @@ describe('retry: budget', () => {
       [2, 'budget'],
     ]);
     expect(log).toEqual(['call', 'granted', 'granted', 'call', 'granted', 'refused']);
+  });
+
+  it('keeps a grant spent when the caller aborts during the backoff, leaving nothing behind', async () => {
+    const clock = new VirtualClock();
+    const { budget, log } = scripted(5);
+    const policy = retry({ clock, budget, backoff: backoff.constant(100) });
+    const controller = new AbortController();
+    const reason = new Error('caller left');
+    const check = expect(
+      policy.execute(() => Promise.reject(new Error('down')), { signal: controller.signal }),
+    ).rejects.toBe(reason);
+    await clock.advance(50);
+    controller.abort(reason);
+    await check;
+    expect(log).toEqual(['call', 'granted']);
+    expect(clock.pendingTimers).toBe(0);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('refuses a budget that is not an AttemptBudget', () => {
