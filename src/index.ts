@@ -4,6 +4,7 @@ export * from './core/index.js';
 export * from './fallback/index.js';
 export * from './keyed/index.js';
 export * from './retry/index.js';
+export * from './retry-budget/index.js';
 // Named, so they win over the core's untyped bus that `export *` above also brings.
 export { type PolicyEventsByKind, type TelemetryEvent, telemetry } from './telemetry.js';
 export * from './timeout/index.js';

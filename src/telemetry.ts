@@ -4,6 +4,7 @@ import { telemetry as bus, type TelemetryBus } from './core/events.js';
 import type { FallbackEvents } from './fallback/index.js';
 import type { KeyedEvents } from './keyed/index.js';
 import type { RetryEvents } from './retry/index.js';
+import type { AdaptiveThrottleEvents } from './retry-budget/index.js';
 import type { TimeoutEvents } from './timeout/index.js';
 
 /**
@@ -12,6 +13,7 @@ import type { TimeoutEvents } from './timeout/index.js';
  * `declare module 'bulwark' { interface PolicyEventsByKind { 'my-kind': MyEvents } }`.
  */
 export interface PolicyEventsByKind {
+  'adaptive-throttle': AdaptiveThrottleEvents;
   bulkhead: BulkheadEvents;
   'circuit-breaker': CircuitBreakerEvents;
   fallback: FallbackEvents;

@@ -48,6 +48,14 @@ const expected: Record<string, readonly string[]> = {
     'alpha.internal breaker: closed',
     '[keyed] dropped alpha.internal (capacity)',
   ],
+  'isolation/retry-budget.ts': [
+    '1. retry alone: 100 calls -> 300 requests (3.00x); 100 failed',
+    '2. retry + budget: 100 calls -> 120 requests (1.20x); 100 failed',
+    '100 calls gave up on the budget; {"calls":100,"retries":20,"available":0}',
+    '3. retry + budget + throttle: 100 calls -> 14 requests (0.14x); 9 failed, 91 refused locally',
+    'throttle: 105 requests, 0 accepts, refusing with probability 0.991',
+    '4. retry + budget: 100 calls -> 100 requests (1.00x); 0 failed',
+  ],
   'observability/telemetry.ts': [
     'quote-breaker [circuit-breaker] stateChange from=closed to=open reason=failures',
     'quote-fallback [fallback] fallback key=quotes-api outcome=BrokenCircuitError',

@@ -1,3 +1,4 @@
+import { type AttemptBudget, isAttemptBudget } from '../core/budget.js';
 import { type Clock, sleep, systemClock } from '../core/clock.js';
 import { type Context, type ExecutionContext, next } from '../core/context.js';
 import { ExecutionRejectedError } from '../core/errors.js';
@@ -9,6 +10,7 @@ import {
   checkInteger,
   checkMs,
   checkOptions,
+  invalid,
   verdict,
 } from '../core/validate.js';
 import { type Backoff, defaultBackoff, type Random } from './backoff.js';
@@ -41,10 +43,22 @@ export interface RetryOptions<T = unknown> extends PolicyOptions {
   maxElapsedMs?: number;
   /** Random source handed to the backoff (the built-in jitters use it). Default Math.random. */
   random?: Random;
+  /**
+   * A budget shared with other retries and hedges (`retryBudget()`): each call's first attempt
+   * is recorded in it, and each retry must be granted by it, or the policy gives up at once
+   * with reason 'budget'. Default: none (only `maxAttempts` bounds retries).
+   */
+  budget?: AttemptBudget;
 }
 
 /** Why a retry policy stopped without a success. */
-export type GiveUpReason = 'maxAttempts' | 'maxElapsed' | 'deadline' | 'notRetryable' | 'aborted';
+export type GiveUpReason =
+  | 'maxAttempts'
+  | 'maxElapsed'
+  | 'deadline'
+  | 'notRetryable'
+  | 'aborted'
+  | 'budget';
 
 /** Each detail carries the call's `key` (`execute(fn, { key })`), undefined when none. */
 export interface RetryEvents {
@@ -85,6 +99,7 @@ export class RetryPolicy<T = unknown> extends BasePolicy<RetryEvents, T> {
   readonly #retryOn: RetryPredicate | undefined;
   readonly #random: Random;
   readonly #clock: Clock;
+  readonly #budget: AttemptBudget | undefined;
 
   constructor(options?: RetryOptions) {
     const opts = checkOptions<RetryOptions>('retry', options);
@@ -104,11 +119,22 @@ export class RetryPolicy<T = unknown> extends BasePolicy<RetryEvents, T> {
         ? Math.random
         : checkFunction<Random>(this.name, 'random', opts.random);
     this.#clock = checkClock(this.name, opts.clock, systemClock);
+    const budget = opts.budget;
+    if (budget !== undefined && !isAttemptBudget(budget)) {
+      throw invalid(
+        this.name,
+        'budget',
+        budget,
+        'an AttemptBudget (an object with recordCall() and tryAcquire(), such as retryBudget())',
+      );
+    }
+    this.#budget = budget;
   }
 
   /** @internal */
   run(context: Context, index: number): Promise<unknown> {
     const first = context.attempt === 1 ? context : context.withAttempt(1);
+    if (this.#budget !== undefined) this.#budget.recordCall();
     if (this.#retryOn !== undefined || this.maxElapsedMs !== Infinity) {
       return this.#loop(context, index, undefined, first, undefined);
     }
@@ -164,6 +190,10 @@ export class RetryPolicy<T = unknown> extends BasePolicy<RetryEvents, T> {
       if (limit !== Infinity && this.#clock.now() + delayMs >= limit) {
         const reason = start + this.maxElapsedMs <= context.deadline ? 'maxElapsed' : 'deadline';
         return this.#gaveUp(attempt, outcome, reason, key);
+      }
+      // Asked last, once nothing else stands in the way: a granted retry is counted at once.
+      if (this.#budget !== undefined && !this.#budget.tryAcquire()) {
+        return this.#gaveUp(attempt, outcome, 'budget', key);
       }
       if (this.events.enabled) this.events.emit('retry', { attempt, delayMs, outcome, key });
       try {
