@@ -292,8 +292,10 @@ class Run {
   }
 
   async run(): Promise<void> {
-    if (this.#load.kind === 'open') this.#nextArrival(0, [0]);
-    else {
+    if (this.#load.kind === 'open') {
+      // Evenly spaced arrivals sit mid-interval: 100/s puts one at 5 ms, 15 ms, ... 995 ms.
+      this.#nextArrival(this.#load.arrivals === 'uniform' ? -0.5 : 0, [0]);
+    } else {
       const { clients, startSpreadMs } = this.#load;
       for (let i = 0; i < clients; i++) {
         this.#clock.setTimeout(() => this.#issue(i), (i * startSpreadMs) / clients);
