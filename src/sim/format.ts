@@ -16,10 +16,11 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
   return lines.join('\n');
 }
 
-/** Outcome counts in one cell, most frequent first: 'ok 9,512 · LOAD_SHED 300'. */
+/** Outcome counts in one cell, 'ok' first, then most frequent first: 'ok 9,512 · LOAD_SHED 300'. */
 function outcomes(counts: Readonly<Record<string, number>>): string {
+  const rank = ([outcome, n]: [string, number]): number => (outcome === 'ok' ? Infinity : n);
   return Object.entries(counts)
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .sort((a, b) => rank(b) - rank(a) || (a[0] < b[0] ? -1 : 1))
     .map(([outcome, n]) => `${outcome} ${num(n, 0)}`)
     .join(' · ');
 }

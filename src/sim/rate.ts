@@ -68,8 +68,10 @@ export class RateSchedule {
       const a = this.#rate[i]!;
       const s = this.#slope[i]!;
       // The root of a*x + s*x^2/2 = d written so that it stays exact when s is 0 or tiny.
-      const root = Math.sqrt(Math.max(0, a * a + 2 * s * d));
-      const x = a + root > 0 ? (2 * d) / (a + root) : Number.POSITIVE_INFINITY;
+      let x: number;
+      if (d <= 0) x = 0;
+      else if (a > 0) x = (2 * d) / (a + Math.sqrt(Math.max(0, a * a + 2 * s * d)));
+      else x = s > 0 ? Math.sqrt((2 * d) / s) : Number.POSITIVE_INFINITY;
       if (this.#at[i]! + x <= end) {
         cursor[0] = i;
         return this.#at[i]! + x;
