@@ -35,8 +35,10 @@ describe('formatters', () => {
     expect(formatSeries(result).split('\n')).toEqual([
       '| t (s) | offered | good | failed | attempts | p99 ms | in service | queued |',
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
-      '| 0 | 100 | 100 | 0 | 100 | 10 | 1 | 0 |',
-      '| 1 | 100 | 0 | 100 | 100 | 0 | 1 | 0 |',
+      // Calls count where they end: the one from 995 ms ends at 1005, the last one at 2005.
+      '| 0 | 100 | 99 | 0 | 100 | 10 | 1 | 0 |',
+      '| 1 | 100 | 1 | 99 | 100 | 10 | 1 | 0 |',
+      '| 2 | 0 | 0 | 1 | 0 | 0 | 1 | 0 |',
     ]);
   });
 });
