@@ -185,6 +185,12 @@ export class DependencyRuntime {
   readonly #queue: (Job | undefined)[] = [];
   #head = 0;
   readonly #hung = new Set<Job>();
+  /** One error per kind of failure for the whole run: a stack per failure would cost more than the call. */
+  readonly #errors = {
+    failure: new DependencyError('failure'),
+    hang: new DependencyError('hang'),
+    'queue-full': new DependencyError('queue-full'),
+  };
   readonly #model: DependencyModel;
   readonly #clock: Clock;
   readonly #random: Random;
@@ -222,7 +228,7 @@ export class DependencyRuntime {
     this.counters.reached++;
     if (this.queued >= this.#model.queueLimit && this.inService >= this.state.capacity) {
       this.counters.failed++;
-      return Promise.reject(new DependencyError('queue-full'));
+      return Promise.reject(this.#errors['queue-full']);
     }
     const job = new Job(this, signal, this.#clock.now());
     const promise = new Promise<typeof SERVED>((resolve, reject) => {
@@ -248,7 +254,7 @@ export class DependencyRuntime {
     else this.counters.failed++;
     if (job.abandoned) this.counters.wasted++;
     else if (failure === undefined) job.resolve(SERVED);
-    else job.reject(new DependencyError(failure));
+    else job.reject(this.#errors[failure]);
     this.#pump();
     this.#onLevel();
   }

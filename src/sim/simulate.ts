@@ -191,6 +191,8 @@ class Run {
   readonly #deadlines: (Call | undefined)[] = [];
   #deadlineHead = 0;
   #deadlineTimerArmed = false;
+  /** Every call's abort reason: one instance, as capturing a stack per call costs more than the rest of the call. */
+  #deadlineError: DeadlineExceededError | undefined;
   #offered = 0;
   #attempts = 0;
   #outstanding = 0;
@@ -227,6 +229,9 @@ class Run {
       throw invalid('simulate', 'abortAtDeadline', abort, 'a boolean');
     }
     this.#abortAtDeadline = abort;
+    if (this.#deadlineMs !== undefined) {
+      this.#deadlineError = new DeadlineExceededError(this.#deadlineMs);
+    }
     this.#drainMs = checkMs('simulate', 'drainMs', options.drainMs ?? 60_000);
     const bucketMs = checkMs('simulate', 'bucketMs', options.bucketMs ?? 1000, 1);
     const load = options.load;
@@ -449,7 +454,7 @@ class Run {
       const call = queue[this.#deadlineHead]!;
       if (call.deadline > now) break;
       queue[this.#deadlineHead++] = undefined;
-      if (!call.done) call.controller!.abort(new DeadlineExceededError(this.#deadlineMs!));
+      if (!call.done) call.controller!.abort(this.#deadlineError);
     }
     if (this.#deadlineHead > 1024 && this.#deadlineHead * 2 > queue.length) {
       queue.splice(0, this.#deadlineHead);
