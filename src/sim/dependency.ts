@@ -125,6 +125,8 @@ export function dependency(options: DependencyOptions): DependencyModel {
 /** What the modelled dependency answers on success; anything else reaching the caller is a substitute. */
 export const SERVED: unique symbol = Symbol('bulwark.sim.served');
 
+function ignore(): void {}
+
 const QUEUED = 0;
 const RUNNING = 1;
 const ENDED = 2;
@@ -136,13 +138,14 @@ class Job {
   abandoned = false;
   failed = false;
   timer: TimerHandle | undefined = undefined;
-  resolve!: (value: typeof SERVED) => void;
-  reject!: (error: unknown) => void;
+  resolve: (value: typeof SERVED) => void = ignore;
+  reject: (error: unknown) => void = ignore;
   readonly finish = (): void => this.runtime.finish(this, this.failed ? 'failure' : undefined);
 
   constructor(
     readonly runtime: DependencyRuntime,
-    readonly signal: AbortSignal | undefined,
+    /** The caller's signal; dropped once the caller has left, with everything it holds. */
+    public signal: AbortSignal | undefined,
     readonly arrivedAt: number,
   ) {}
 
@@ -265,6 +268,10 @@ export class DependencyRuntime {
     if (this.#model.abandon === 'keep-working') {
       job.abandoned = true;
       job.reject(signal.reason);
+      // The work may wait long in the queue: let the caller's side be collected meanwhile.
+      job.signal = undefined;
+      job.resolve = ignore;
+      job.reject = ignore;
       return;
     }
     if (job.state === QUEUED) {
