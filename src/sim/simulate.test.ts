@@ -25,8 +25,8 @@ describe('simulate', () => {
   it('gives identical results for the same seed, and different ones for another', async () => {
     const options = (seed: number): SimulateOptions => ({
       seed,
-      durationMs: 5_000,
-      load: openLoop({ rps: 900, priorities: { critical: 1, sheddable: 1 } }),
+      durationMs: 3_000,
+      load: openLoop({ rps: 500, priorities: { critical: 1, sheddable: 1 }, keys: { a: 1, b: 2 } }),
       dependency: dependency({
         capacity: 8,
         latency: latency.logNormal({ medianMs: 8, p99Ms: 40 }),
@@ -44,8 +44,65 @@ describe('simulate', () => {
     const other = await simulate(options(43));
     expect(again).toEqual(first);
     expect(other).not.toEqual(first);
-    expect(first.offered).toBeGreaterThan(4_000);
-    expect(first.outcomes.ok).toBeGreaterThan(0);
+    expect(first.offered).toBeGreaterThan(1_400);
+    expect(first.outcomes.ok).toBeGreaterThan(1_000);
+    expect(first.loadMultiplication).toBeGreaterThan(1.05);
+  });
+
+  it('is deterministic for a closed loop with random think times too', async () => {
+    const options = (): SimulateOptions => ({
+      seed: 5,
+      durationMs: 3_000,
+      load: closedLoop({ clients: 20, thinkTime: latency.exponential({ meanMs: 50 }) }),
+      dependency: dependency({
+        capacity: 5,
+        latency: latency.exponential({ meanMs: 10 }),
+        failureRate: 0.05,
+      }),
+      policy: ({ clock, random }) => retry({ maxAttempts: 2, clock, random }),
+    });
+    const first = await simulate(options());
+    expect(await simulate(options())).toEqual(first);
+    expect(first.offered).toBeGreaterThan(500);
+  });
+
+  it('passes each call its priority and key from the mixes, and follows a ramp', async () => {
+    const seen = new Map<string, number>();
+    const clock = new VirtualClock();
+    const result = await simulate({
+      clock,
+      durationMs: 4_000,
+      load: openLoop({
+        rps: rate.ramp({ fromRps: 0, toRps: 400, durationMs: 4_000 }),
+        arrivals: 'uniform',
+        priorities: { 'critical-plus': 1, 'sheddable-plus': 1 },
+        keys: { tenant1: 1, tenant2: 3 },
+      }),
+      dependency: tenSlots,
+      server: pipeline(
+        {
+          execute(task, options) {
+            const label = `${options?.priority}/${options?.key}`;
+            seen.set(label, (seen.get(label) ?? 0) + 1);
+            return Promise.resolve(task({} as never));
+          },
+        },
+        bulkhead({ limit: 100, clock }),
+      ),
+    });
+    // 0 to 400/s over 4 s: 50, 150, 250, 350 expected in the four seconds.
+    expect(result.series.slice(0, 4).map((b) => b.offered)).toEqual([50, 150, 250, 350]);
+    expect([...seen.keys()].sort()).toEqual([
+      'critical-plus/tenant1',
+      'critical-plus/tenant2',
+      'sheddable-plus/tenant1',
+      'sheddable-plus/tenant2',
+    ]);
+    const tenant2 =
+      (seen.get('critical-plus/tenant2') ?? 0) + (seen.get('sheddable-plus/tenant2') ?? 0);
+    expect(tenant2 / result.offered).toBeGreaterThan(0.7);
+    expect(tenant2 / result.offered).toBeLessThan(0.8);
+    expect(Object.keys(result.byPriority)).toEqual(['critical-plus', 'sheddable-plus']);
   });
 
   it('serves a bare dependency offered half its capacity at its modelled latency', async () => {
