@@ -147,6 +147,29 @@ describe('modelled dependency', () => {
     expect(runtime.state.hang).toBe(false);
   });
 
+  it("frees a hung call's slot when its caller leaves, with abandon 'free'", async () => {
+    const { clock, runtime, call, ended } = world({
+      capacity: 1,
+      latency: latency.constant(10),
+      abandon: 'free',
+      changes: [{ atMs: 0, untilMs: 1_000, hang: true }],
+    });
+    await clock.advance(0);
+    const caller = new AbortController();
+    call(1, caller.signal);
+    call(2);
+    await clock.advance(50);
+    caller.abort(new Error('left'));
+    expect([runtime.inService, runtime.queued]).toEqual([1, 0]);
+    await clock.advance(1_000);
+    // Call 2 took the freed slot, hung in its turn, and failed when the hang ended.
+    expect(ended).toEqual([
+      [50, '1 left'],
+      [1_000, '2 Modelled dependency: hang'],
+    ]);
+    expect(runtime.counters).toMatchObject({ freed: 1, failed: 1, served: 0 });
+  });
+
   it('refuses bad options with a TypeError naming the option', () => {
     expect(() => dependency({ capacity: 0, latency: latency.constant(1) })).toThrow(
       'dependency: option "capacity" must be an integer >= 1 or Infinity (got 0)',

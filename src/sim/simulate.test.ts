@@ -381,6 +381,24 @@ describe('simulate', () => {
     expect(result.throughputRps).toBe(100);
   });
 
+  it('stops after the drain time and counts calls still open as unfinished', async () => {
+    const result = await simulate({
+      durationMs: 1_000,
+      drainMs: 5_000,
+      load: closedLoop({ clients: 4, startSpreadMs: 400 }),
+      dependency: dependency({
+        capacity: 10,
+        latency: latency.constant(100),
+        changes: [{ atMs: 550, hang: true }],
+      }),
+    });
+    // Clients start at 0, 100, 200 and 300 ms; each finishes its calls started by 500 ms, and
+    // the next ones, at 600 ms, hang for good.
+    expect(result.outcomes).toEqual({ ok: 6 + 5 + 4 + 3 });
+    expect(result.unfinished).toBe(4);
+    expect(result.endMs).toBe(1_000);
+  });
+
   it('refuses bad options with a TypeError naming the option', async () => {
     const load = openLoop({ rps: 10 });
     const dep = tenSlots;
