@@ -1,4 +1,4 @@
-import type { SimulationResult } from './simulate.js';
+import type { SimulationResult } from './result.js';
 
 /** A number for a table: thousands separated, at most `digits` decimals. */
 function num(value: number, digits = 1): string {

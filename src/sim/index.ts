@@ -23,12 +23,11 @@ export {
 } from './load.js';
 export { createRandom, type Random } from './random.js';
 export { type RatePoint, RateSchedule, rate } from './rate.js';
+export type { PriorityResult, SimulationResult } from './result.js';
 export {
-  type PriorityResult,
   type SimulatedPolicy,
   type SimulateOptions,
   type SimulationEnvironment,
-  type SimulationResult,
   simulate,
 } from './simulate.js';
 export type { Percentiles, SeriesBucket } from './stats.js';

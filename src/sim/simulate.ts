@@ -2,16 +2,12 @@ import { type Priority, priorities } from '../core/context.js';
 import type { Policy } from '../core/policy.js';
 import { checkClock, checkMs, invalid } from '../core/validate.js';
 import { VirtualClock } from '../testing/virtual-clock.js';
-import {
-  type DependencyCounters,
-  type DependencyModel,
-  DependencyRuntime,
-  SERVED,
-} from './dependency.js';
+import { type DependencyModel, DependencyRuntime, SERVED } from './dependency.js';
 import { DeadlineExceededError } from './errors.js';
 import { type Load, pick } from './load.js';
 import { exponential, type Random, streamOf } from './random.js';
-import { type Percentiles, round, Samples, Series, type SeriesBucket } from './stats.js';
+import type { PriorityResult, SimulationResult } from './result.js';
+import { round, Samples, Series } from './stats.js';
 
 /** What a policy factory receives: build every policy of the run with these. */
 export interface SimulationEnvironment {
@@ -55,67 +51,6 @@ export interface SimulateOptions {
   bucketMs?: number;
   /** After `durationMs`, how long calls still outstanding may take to end. Default 60_000. */
   drainMs?: number;
-}
-
-/** How one priority's calls fared. */
-export interface PriorityResult {
-  readonly offered: number;
-  /** Calls that succeeded within their deadline. */
-  readonly good: number;
-  /** `good / offered`. */
-  readonly goodShare: number;
-  /** Ends by outcome: 'ok', 'late', 'fallback', or an error's `code`. */
-  readonly outcomes: Readonly<Record<string, number>>;
-}
-
-export interface SimulationResult {
-  readonly seed: number;
-  readonly durationMs: number;
-  readonly deadlineMs: number | undefined;
-  /** The load's description, e.g. 'open loop 800/s'. */
-  readonly load: string;
-  /** Logical calls offered (each counted once, whatever retries did). */
-  readonly offered: number;
-  readonly offeredRps: number;
-  /** Calls that succeeded within their deadline (all successes when there is no deadline). */
-  readonly goodput: {
-    readonly count: number;
-    readonly rps: number;
-    /** `count / offered`. */
-    readonly ofOffered: number;
-    /** Goodput as a share of what the dependency serves at its initial capacity. */
-    readonly ofCapacity: number;
-  };
-  /** Successes per second, late ones included. */
-  readonly throughputRps: number;
-  /**
-   * How every call ended: 'ok' (success within the deadline), 'late' (success after it),
-   * 'fallback' (a substitute answered), or the error's `code` (LOAD_SHED, TIMEOUT,
-   * DEADLINE_EXCEEDED, DEPENDENCY_FAILED, ...; 'ERROR' for errors without one).
-   */
-  readonly outcomes: Readonly<Record<string, number>>;
-  readonly byPriority: Readonly<Partial<Record<Priority, PriorityResult>>>;
-  readonly latency: {
-    /** Successful calls (late ones included), from arrival to answer. */
-    readonly succeeded: Percentiles;
-    /** Calls that reached the dependency at least once, whatever their outcome. */
-    readonly admitted: Percentiles;
-  };
-  /** Attempts reaching the dependency per logical call. */
-  readonly loadMultiplication: number;
-  /** Attempts made by the client per logical call, refused ones included. */
-  readonly attemptsPerCall: number;
-  readonly dependency: DependencyCounters & {
-    /** What the dependency serves per second at its initial capacity and mean latency. */
-    readonly capacityRps: number;
-    /** Time calls spent inside the dependency (queue and service), abandoned work included. */
-    readonly sojourn: Percentiles;
-  };
-  /** Calls still outstanding when the drain time ran out. */
-  readonly unfinished: number;
-  /** When the last call ended, ms from the start (at least `durationMs`). */
-  readonly endMs: number;
-  readonly series: readonly SeriesBucket[];
 }
 
 /** One logical call, as the caller sees it. */
@@ -422,9 +357,8 @@ class Run {
   /** A closed-loop client's next call, after its think time. */
   #think(call: Call): void {
     const now = this.#clock.now();
-    let pause = (this.#load as { thinkTime: { sample(r: Random): number } }).thinkTime.sample(
-      this.#thinkRandom,
-    );
+    if (this.#load.kind !== 'closed') return;
+    let pause = this.#load.thinkTime.sample(this.#thinkRandom);
     // A call refused at once and no think time would let a client spin in one instant forever.
     if (pause === 0 && now === call.startedAt) pause = 1;
     if (now + pause >= this.#start + this.#durationMs) return;
