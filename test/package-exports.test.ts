@@ -12,14 +12,25 @@ describe('the built package', () => {
     const probe = `
       const bulwark = await import('bulwark');
       const testing = await import('bulwark/testing');
+      const sim = await import('bulwark/sim');
       const names = ['pipeline', 'retry', 'timeout', 'circuitBreaker', 'bulkhead', 'fallback', 'keyed', 'telemetry', 'backoff'];
       const missing = names.filter((name) => bulwark[name] === undefined);
+      const simNames = ['simulate', 'dependency', 'latency', 'openLoop', 'closedLoop', 'rate', 'createRandom', 'formatResults', 'formatSeries', 'formatPriorities'];
+      missing.push(...simNames.filter((name) => sim[name] === undefined));
       const clock = new testing.VirtualClock(5);
-      console.log(JSON.stringify({ missing, now: clock.now() }));
+      // A clock from 'bulwark/testing' is the simulator's own class: the chunks are shared.
+      const result = await sim.simulate({
+        clock: new testing.VirtualClock(),
+        durationMs: 1000,
+        load: sim.openLoop({ rps: 100, arrivals: 'uniform' }),
+        dependency: sim.dependency({ capacity: 2, latency: sim.latency.constant(5) }),
+        policy: ({ clock }) => bulwark.timeout(50, { clock }),
+      });
+      console.log(JSON.stringify({ missing, now: clock.now(), ok: result.outcomes.ok }));
     `;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe], {
       cwd: root,
     });
-    expect(JSON.parse(stdout)).toEqual({ missing: [], now: 5 });
+    expect(JSON.parse(stdout)).toEqual({ missing: [], now: 5, ok: 100 });
   });
 });
