@@ -82,8 +82,15 @@ export interface HedgeRuntime {
   observe(ms: number): void;
 }
 
-/** One attempt of a hedged call: its context (with its own abort scope) and its handlers. */
-export class Attempt {
+/** What the call keeps of each attempt: its context (with its own abort scope), its start. */
+export interface AttemptState {
+  readonly context: Context;
+  readonly start: number;
+  running: boolean;
+}
+
+/** A hedge of a call (attempt 2 on): its state and its handlers. The call is attempt 1. */
+export class Attempt implements AttemptState {
   running = true;
   readonly onValue = (value: unknown): void => this.call.settled(this, true, value);
   readonly onError = (error: unknown): void => this.call.settled(this, false, error);
@@ -95,26 +102,35 @@ export class Attempt {
   ) {}
 }
 
-/** One call under a hedge policy: its attempts, its place in the delay queue, its promise. */
-export class HedgedCall implements Due {
+/**
+ * One call under a hedge policy: its place in the delay queue, its promise, its hedges, and
+ * its original attempt, whose state it holds itself so that a call whose original wins
+ * allocates no attempt object.
+ */
+export class HedgedCall implements Due, AttemptState {
   prev: Due | undefined = undefined;
   next: Due | undefined = undefined;
   queued = false;
   index = -1;
   due = 0;
+  /** The original attempt's context, start and state (see {@link AttemptState}). */
+  context!: Context;
+  start = 0;
+  running = false;
   readonly promise: Promise<unknown>;
   #resolve!: (value: unknown) => void;
   #reject!: (error: unknown) => void;
   #done = false;
   #started = 0;
   #running = 0;
-  #first: Attempt | undefined;
   #more: Attempt[] | undefined;
   #onAbort: ((reason: unknown) => void) | undefined;
+  readonly #onValue = (value: unknown): void => this.settled(this, true, value);
+  readonly #onError = (error: unknown): void => this.settled(this, false, error);
 
   constructor(
     readonly runtime: HedgeRuntime,
-    readonly context: Context,
+    readonly outer: Context,
     readonly position: number,
   ) {
     this.promise = new Promise((resolve, reject) => {
@@ -125,7 +141,7 @@ export class HedgedCall implements Due {
 
   /** Starts the original attempt and, unless it has already ended the call, arms the delay. */
   begin(): void {
-    const scope = this.context.scope;
+    const scope = this.outer.scope;
     if (scope !== AbortScope.none) {
       this.#onAbort = (reason) => this.#aborted(reason);
       scope.watch(this.#onAbort);
@@ -141,7 +157,7 @@ export class HedgedCall implements Due {
   }
 
   /** An attempt settled. @internal */
-  settled(attempt: Attempt, ok: boolean, payload: unknown): void {
+  settled(attempt: AttemptState, ok: boolean, payload: unknown): void {
     attempt.running = false;
     attempt.context.scope.dispose();
     // A loser, settling after the call ended (or the caller left): nobody wants its outcome.
@@ -177,8 +193,8 @@ export class HedgedCall implements Due {
 
   #start(now: number): void {
     const number = ++this.#started;
-    const c = this.context;
-    const attemptContext = new Context(
+    const c = this.outer;
+    const context = new Context(
       c.task,
       c.chain,
       new AbortScope(c.scope),
@@ -189,12 +205,18 @@ export class HedgedCall implements Due {
       c.deadlineEnforced,
       c.priority,
     );
-    const attempt = new Attempt(this, attemptContext, now);
-    if (this.#first === undefined) this.#first = attempt;
-    else if (this.#more === undefined) this.#more = [attempt];
-    else this.#more.push(attempt);
     this.#running++;
-    next(attemptContext, this.position + 1).then(attempt.onValue, attempt.onError);
+    if (number === 1) {
+      this.context = context;
+      this.start = now;
+      this.running = true;
+      next(context, this.position + 1).then(this.#onValue, this.#onError);
+      return;
+    }
+    const attempt = new Attempt(this, context, now);
+    if (this.#more === undefined) this.#more = [attempt];
+    else this.#more.push(attempt);
+    next(context, this.position + 1).then(attempt.onValue, attempt.onError);
   }
 
   /** Queues the delay before the next hedge, if one may follow and fits the deadline. */
@@ -202,7 +224,7 @@ export class HedgedCall implements Due {
     const runtime = this.runtime;
     if (this.#started > runtime.maxHedges) return;
     const delay = runtime.delayMs;
-    if (now + delay >= this.context.deadline) return;
+    if (now + delay >= this.outer.deadline) return;
     if (delay === 0) {
       this.#hedge('delay', now);
       return;
@@ -216,15 +238,15 @@ export class HedgedCall implements Due {
     const runtime = this.runtime;
     const number = this.#started + 1;
     if (number > runtime.maxHedges + 1) return 'maxHedges';
-    if (now >= this.context.deadline) return 'deadline';
-    const key = this.context.key;
+    if (now >= this.outer.deadline) return 'deadline';
+    const key = this.outer.key;
     if (runtime.budget !== undefined && !runtime.budget.tryAcquire()) {
       if (runtime.events.enabled) runtime.events.emit('budgetExhausted', { key, attempt: number });
       return 'budget';
     }
     runtime.queue.remove(this);
     if (runtime.events.enabled) {
-      const previous = this.#more === undefined ? this.#first! : this.#more[this.#more.length - 1]!;
+      const previous = this.#more === undefined ? this : this.#more[this.#more.length - 1]!;
       runtime.events.emit('hedge', {
         key,
         attempt: number,
@@ -242,7 +264,7 @@ export class HedgedCall implements Due {
    * `reason` is the event to emit: 'success', a give-up reason, or none (a broken predicate).
    */
   #end(
-    winner: Attempt,
+    winner: AttemptState,
     ok: boolean,
     payload: unknown,
     reason: 'success' | HedgeGiveUpReason | undefined,
@@ -250,15 +272,15 @@ export class HedgedCall implements Due {
     this.#done = true;
     const runtime = this.runtime;
     runtime.queue.remove(this);
-    if (this.#onAbort !== undefined) this.context.scope.unwatch(this.#onAbort);
+    if (this.#onAbort !== undefined) this.outer.scope.unwatch(this.#onAbort);
     if (this.#running > 0) {
       const lost = new HedgeLostError(winner.context.attempt);
-      if (this.#first!.running) this.#first!.context.scope.abort(lost);
+      if (this.running) this.context.scope.abort(lost);
       if (this.#more !== undefined) {
         for (const attempt of this.#more) if (attempt.running) attempt.context.scope.abort(lost);
       }
     }
-    const key = this.context.key;
+    const key = this.outer.key;
     if (reason === 'success') {
       if (runtime.observes) runtime.observe(runtime.clock.now() - winner.start);
       if (runtime.events.enabled) {
@@ -282,13 +304,13 @@ export class HedgedCall implements Due {
     this.#done = true;
     const runtime = this.runtime;
     runtime.queue.remove(this);
-    if (this.#first?.running) this.#first.context.scope.abort(reason);
+    if (this.running) this.context.scope.abort(reason);
     if (this.#more !== undefined) {
       for (const attempt of this.#more) if (attempt.running) attempt.context.scope.abort(reason);
     }
     if (runtime.events.enabled) {
       runtime.events.emit('giveUp', {
-        key: this.context.key,
+        key: this.outer.key,
         attempts: this.#started,
         outcome: { ok: false, error: reason },
         reason: 'aborted',

@@ -17,20 +17,21 @@ export interface Due extends Linked<Due> {
  * A policy's delays mostly come due in the order they are added (now + the same delay): those
  * are appended to a sorted linked list in O(1) and leave it in O(1), which is the path of every
  * call whose first attempt wins. A delay due before the list's tail (the percentile delay
- * shrank, or a shorter one after a hedge) goes into a binary heap instead, O(log n) both ways.
+ * shrank) goes into a binary heap instead, O(log n) both ways.
  *
  * A call that wins removes its entry but leaves the timer alone: a timer that fires with nothing
- * due re-arms for the new earliest. When the queue empties the timer stays armed but unref'd
- * (if the clock can), so an idle policy keeps no process alive and the next call re-refs it
- * instead of arming one of its own. This is the same structure as the timeout's deadline queue;
- * both could share one in core.
+ * due re-arms for the new earliest, so a stream of calls that win costs about one timer per
+ * delay, not one per call. The timer is unref'd as soon as it is armed (when the clock can):
+ * a hedge delay never keeps a process alive by itself, since the attempt it waits on holds its
+ * own I/O, and the calls need not toggle ref and unref as the queue empties and fills. A clock
+ * without `unref` has its timer cleared whenever the queue empties. This is the structure of the
+ * timeout's deadline queue; the two could share one in core.
  */
 export class DelayQueue {
   readonly #list = new LinkedList<Due>();
   readonly #heap: Due[] = [];
   #timer: TimerHandle | undefined;
   #armedFor = Number.POSITIVE_INFINITY;
-  #refed = false;
   readonly #fire = (): void => this.#onTimer();
 
   constructor(private readonly clock: Clock) {}
@@ -46,15 +47,21 @@ export class DelayQueue {
     if (tail === undefined || tail.due <= due) this.#list.push(entry);
     else this.#heapPush(entry);
     if (due < this.#armedFor) this.#arm(due);
-    else if (!this.#refed) {
-      this.clock.ref!(this.#timer);
-      this.#refed = true;
-    }
   }
 
   remove(entry: Due): void {
     const removed = entry.queued ? this.#list.remove(entry) : this.#heapRemove(entry);
-    if (removed && this.#list.size === 0 && this.#heap.length === 0) this.#idle();
+    if (
+      removed &&
+      this.clock.unref === undefined &&
+      this.#list.size === 0 &&
+      this.#heap.length === 0 &&
+      this.#timer !== undefined
+    ) {
+      this.clock.clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#armedFor = Number.POSITIVE_INFINITY;
+    }
   }
 
   #earliest(): Due | undefined {
@@ -67,27 +74,13 @@ export class DelayQueue {
   #arm(due: number): void {
     if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
     this.#armedFor = due;
-    this.#refed = true;
     this.#timer = this.clock.setTimeout(this.#fire, Math.max(0, due - this.clock.now()));
-  }
-
-  /** Nothing is waiting: let the timer run out unref'd, or clear it if the clock cannot. */
-  #idle(): void {
-    if (this.#timer === undefined || !this.#refed) return;
-    if (this.clock.unref !== undefined && this.clock.ref !== undefined) {
-      this.clock.unref(this.#timer);
-      this.#refed = false;
-      return;
-    }
-    this.clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#armedFor = Number.POSITIVE_INFINITY;
+    this.clock.unref?.(this.#timer);
   }
 
   #onTimer(): void {
     this.#timer = undefined;
     this.#armedFor = Number.POSITIVE_INFINITY;
-    this.#refed = false;
     const now = this.clock.now();
     for (let first = this.#earliest(); first !== undefined && first.due <= now; ) {
       this.remove(first);

@@ -1,10 +1,25 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ExecutionContext } from '../core/context.js';
 import { VirtualClock } from '../testing/index.js';
 import { hedge } from './index.js';
-import { LatencyWindow } from './latency-window.js';
+import { LatencyWindow, select } from './latency-window.js';
 
 describe('LatencyWindow', () => {
+  it('selects the k-th smallest like a sort does', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 1, maxLength: 200 }),
+        fc.nat(),
+        (values, at) => {
+          const k = at % values.length;
+          const sorted = [...values].sort((a, b) => a - b);
+          expect(select(Float64Array.from(values), k)).toBe(sorted[k]);
+        },
+      ),
+    );
+  });
+
   it('has no value until full, then the nearest-rank percentile of the last `size` samples', () => {
     const window = new LatencyWindow(95, 20);
     for (let ms = 1; ms < 20; ms++) window.add(ms);
