@@ -141,12 +141,14 @@ export class HedgedCall implements Due, AttemptState {
 
   /** Starts the original attempt and, unless it has already ended the call, arms the delay. */
   begin(): void {
+    // The clock first: if it throws, nothing is left watching the caller's signal.
+    const now = this.runtime.clock.now();
     const scope = this.outer.scope;
     if (scope !== AbortScope.none) {
       this.#onAbort = (reason) => this.#aborted(reason);
       scope.watch(this.#onAbort);
+      if (this.#done) return;
     }
-    const now = this.runtime.clock.now();
     this.#start(now);
     if (!this.#done) this.#schedule(now);
   }

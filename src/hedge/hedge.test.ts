@@ -217,6 +217,31 @@ describe('hedge', () => {
     await expect(result).resolves.toBe('answer 2');
   });
 
+  it('an enclosing timeout is a deadline for every attempt, and its expiry ends them all', async () => {
+    const clock = new VirtualClock();
+    const tight = pipeline(timeout(80, { clock }), hedge({ delayMs: 100, clock }));
+    const first = scripted(clock, [{ ms: Infinity }]);
+    const refused = tight.execute(first.task);
+    const check = expect(refused).rejects.toBeInstanceOf(TimeoutError);
+    await clock.advance(80);
+    await check;
+    // The delay could not fit the deadline: no hedge was ever queued.
+    expect(first.started).toHaveLength(1);
+    expect(first.started[0]!.signal.reason).toBeInstanceOf(TimeoutError);
+
+    const roomy = pipeline(timeout(150, { clock }), hedge({ delayMs: 100, clock }));
+    const both = scripted(clock, [{ ms: Infinity }, { ms: Infinity }]);
+    const ended = roomy.execute(both.task);
+    const late = expect(ended).rejects.toBeInstanceOf(TimeoutError);
+    await clock.advance(150);
+    await late;
+    expect(both.started.map((s) => [s.attempt, s.at])).toEqual([
+      [1, 80],
+      [2, 180],
+    ]);
+    for (const s of both.started) expect(s.signal.reason).toBeInstanceOf(TimeoutError);
+  });
+
   it('shouldHedge can hedge on a result, and returns the last result when none is accepted', async () => {
     const clock = new VirtualClock();
     const policy = hedge<{ status: number }>({
