@@ -122,7 +122,8 @@ export class HedgedCall implements Due, AttemptState {
   #reject!: (error: unknown) => void;
   #done = false;
   #started = 0;
-  #running = 0;
+  /** Attempts started and not yet settled. */
+  #inFlight = 0;
   #more: Attempt[] | undefined;
   #onAbort: ((reason: unknown) => void) | undefined;
   readonly #onValue = (value: unknown): void => this.settled(this, true, value);
@@ -164,7 +165,7 @@ export class HedgedCall implements Due, AttemptState {
     attempt.context.scope.dispose();
     // A loser, settling after the call ended (or the caller left): nobody wants its outcome.
     if (this.#done) return;
-    this.#running--;
+    this.#inFlight--;
     const runtime = this.runtime;
     let hedgeable: boolean;
     if (runtime.shouldHedge === undefined) {
@@ -190,7 +191,7 @@ export class HedgedCall implements Due, AttemptState {
     }
     const refused = this.#hedge('outcome', runtime.clock.now());
     // Nothing else will come: the call ends on this, the last outcome to arrive.
-    if (refused !== undefined && this.#running === 0) this.#end(attempt, ok, payload, refused);
+    if (refused !== undefined && this.#inFlight === 0) this.#end(attempt, ok, payload, refused);
   }
 
   #start(now: number): void {
@@ -207,7 +208,7 @@ export class HedgedCall implements Due, AttemptState {
       c.deadlineEnforced,
       c.priority,
     );
-    this.#running++;
+    this.#inFlight++;
     if (number === 1) {
       this.context = context;
       this.start = now;
@@ -275,7 +276,7 @@ export class HedgedCall implements Due, AttemptState {
     const runtime = this.runtime;
     runtime.queue.remove(this);
     if (this.#onAbort !== undefined) this.outer.scope.unwatch(this.#onAbort);
-    if (this.#running > 0) {
+    if (this.#inFlight > 0) {
       const lost = new HedgeLostError(winner.context.attempt);
       if (this.running) this.context.scope.abort(lost);
       if (this.#more !== undefined) {
