@@ -2,6 +2,7 @@ import type { BulkheadEvents } from './bulkhead/index.js';
 import type { CircuitBreakerEvents } from './circuit-breaker/index.js';
 import { telemetry as bus, type TelemetryBus } from './core/events.js';
 import type { FallbackEvents } from './fallback/index.js';
+import type { HedgeEvents } from './hedge/index.js';
 import type { KeyedEvents } from './keyed/index.js';
 import type { RetryEvents } from './retry/index.js';
 import type { AdaptiveThrottleEvents } from './retry-budget/index.js';
@@ -17,6 +18,7 @@ export interface PolicyEventsByKind {
   bulkhead: BulkheadEvents;
   'circuit-breaker': CircuitBreakerEvents;
   fallback: FallbackEvents;
+  hedge: HedgeEvents;
   keyed: KeyedEvents;
   retry: RetryEvents;
   timeout: TimeoutEvents;

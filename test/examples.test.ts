@@ -37,6 +37,11 @@ const expected: Record<string, readonly string[]> = {
     'because of BrokenCircuitError',
     '4. service is back, but the breaker is still open: price 42 (stale); server requests: 3',
   ],
+  'dependency-risk/hedge.ts': [
+    'without hedging: 100 calls, 100 requests',
+    'with hedging (100 ms): 100 calls',
+    'hedging cut the p99 from',
+  ],
   'isolation/bulkhead.ts': [
     'api call 5: refused: api is full (2 of 2 running, 1 of 1 queued)',
     'api call 3: refused: api timed out in the queue after 200 ms',

@@ -1,0 +1,8 @@
+export {
+  defaultShouldHedge,
+  type HedgeEvents,
+  type HedgeGiveUpReason,
+  type HedgePredicate,
+} from './call.js';
+export { HedgeLostError } from './errors.js';
+export { type HedgeOptions, HedgePolicy, hedge, type PercentileDelay } from './hedge.js';
