@@ -1,7 +1,13 @@
 import { type Disposer, type Listener, PolicyEvents } from '../core/events.js';
 import type { ConcurrencyLimit } from '../core/limit.js';
 import { describe } from '../core/policy.js';
-import { checkFunction, checkInteger, checkOneOf, checkOptions, invalid } from '../core/validate.js';
+import {
+  checkFunction,
+  checkInteger,
+  checkOneOf,
+  checkOptions,
+  invalid,
+} from '../core/validate.js';
 import { Aimd, Gradient2, type Rule, Vegas } from './algorithms.js';
 
 /** The update rules on offer, after Netflix concurrency-limits. */
@@ -127,9 +133,7 @@ export class AdaptiveLimit implements ConcurrencyLimit {
     const maxGiven = opts.max !== undefined;
     const max = maxGiven ? checkInteger(this.name, 'max', opts.max, 1) : d.max;
     const min =
-      opts.min !== undefined
-        ? checkInteger(this.name, 'min', opts.min, 1)
-        : Math.min(d.min, max);
+      opts.min !== undefined ? checkInteger(this.name, 'min', opts.min, 1) : Math.min(d.min, max);
     if (min > max) {
       if (maxGiven) throw invalid(this.name, 'max', max, `an integer >= min (${min})`);
       throw invalid(this.name, 'min', min, `an integer <= max (${max})`);
