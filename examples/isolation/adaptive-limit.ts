@@ -6,7 +6,8 @@
  * knows nothing of the server's size.
  * 1. 8 workers, so the server holds 16 requests: the limit starts at 2, grows by one per call
  *    while half of it is in use, and backs off by 10% on each 503 (a drop: the client throws it
- *    as an `ExecutionRejectedError`) or call slower than 250 ms. It climbs to about 16.
+ *    as an `ExecutionRejectedError`). It overshoots while the first answers are on their way,
+ *    then settles around 16. Phases are counted in calls, so a slow machine only runs longer.
  * 2. The server drops to 4 workers (it holds 8): the limit follows it down.
  *
  * Run: npx tsx examples/isolation/adaptive-limit.ts
@@ -44,13 +45,16 @@ const server = await startServer((_request, response) => {
   else backlog.push(work);
 });
 
-const limit = adaptiveLimit({ algorithm: 'aimd', initial: 2, min: 1, max: 64, timeoutMs: 250 });
+const limit = adaptiveLimit({ algorithm: 'aimd', initial: 2, min: 1, max: 64 });
 const pool = bulkhead({ name: 'api', limit, queue: Number.POSITIVE_INFINITY });
 
 let ok = 0;
 let refused = 0;
+let calls = 0;
+
 async function caller(until: number): Promise<void> {
-  while (performance.now() < until) {
+  while (calls < until) {
+    calls++;
     await pool
       .execute(async ({ signal }) => {
         const response = await fetch(`${server.url}/work`, { signal });
@@ -65,23 +69,25 @@ async function caller(until: number): Promise<void> {
   }
 }
 
-/** Runs the callers for `ms`, printing the limit every 100 ms; answers the limits printed. */
-async function phase(ms: number): Promise<number[]> {
+/**
+ * Runs 40 callers until they made `count` calls more, printing the limit every 100 ms; answers
+ * the limits printed. Phases count calls, not time, so a slow machine only makes them longer.
+ */
+async function phase(count: number): Promise<number[]> {
   const seen: number[] = [];
-  const until = performance.now() + ms;
+  const until = calls + count;
   const callers = Array.from({ length: 40 }, () => caller(until));
   const timer = setInterval(() => {
     seen.push(limit.current);
-    console.log(
-      `   limit ${String(limit.current).padStart(2)}  running ${String(pool.running).padStart(2)}  ok ${ok}  503s ${refused}`,
-    );
+    const figures = `running ${String(pool.running).padStart(2)}  ok ${ok}  503s ${refused}`;
+    console.log(`   limit ${String(limit.current).padStart(2)}  ${figures}`);
   }, 100);
   await Promise.all(callers);
   clearInterval(timer);
   return seen;
 }
 
-/** Middle of the last half of the samples: where the limit spent the end of a phase. */
+/** The median of the second half of the limits printed: where the limit spent the phase's end. */
 function settled(seen: number[]): number {
   const tail = seen.slice(Math.floor(seen.length / 2)).sort((a, b) => a - b);
   return tail[Math.floor(tail.length / 2)] ?? limit.current;
@@ -95,16 +101,13 @@ try {
   console.log(
     `1. the server holds ${2 * workers} requests (${workers} workers, ${workers} queued); the limit starts at ${limit.current}`,
   );
-  const first = await phase(1000);
-  const before = settled(first);
+  const before = settled(await phase(300));
   console.log(`   the limit rose to ${peak} and settled at ${before}`);
   workers = 4;
   console.log(`2. the server drops to ${workers} workers: it holds ${2 * workers} requests`);
-  const second = await phase(1000);
-  const after = settled(second);
-  console.log(
-    `   the limit ${after < before ? 'followed it down' : 'did not come down'}: settled at ${after}`,
-  );
+  const after = settled(await phase(300));
+  const verdict = after < before ? 'followed it down' : 'did not come down';
+  console.log(`   the limit ${verdict}: settled at ${after}`);
 } finally {
   await server.close();
 }
