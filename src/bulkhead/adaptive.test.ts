@@ -205,6 +205,43 @@ describe('bulkhead with an adaptive limit', () => {
     expect(policy.running).toBe(0);
   });
 
+  it('counts a call cut off by a timeout around it as a drop, from when it started', async () => {
+    const clock = new VirtualClock();
+    const limit = new HandLimit(1);
+    const policy = bulkhead({ limit, queue: 1, clock });
+    const { gates, call } = harness(policy);
+    const first = call(0);
+    // Waits 20 ms for the slot, runs 30 ms, and is cut off at 50 ms.
+    const timed = pipeline(timeout(50, { clock }), policy).execute(
+      ({ signal }) =>
+        new Promise<never>((_, reject) => {
+          signal.addEventListener('abort', () => reject(signal.reason));
+        }),
+    );
+    const settled = expect(timed).rejects.toBeInstanceOf(TimeoutError);
+    await clock.advance(20);
+    gates[0]!.open('ok');
+    await first;
+    await clock.advance(30);
+    await settled;
+    expect(limit.samples).toEqual([
+      [20, 1, false],
+      [30, 1, true],
+    ]);
+  });
+
+  it('gives the slot back even when the limit throws from sample()', async () => {
+    const limit = new HandLimit(1);
+    limit.onSample = () => {
+      throw new Error('broken limit');
+    };
+    const policy = bulkhead({ limit, clock: new VirtualClock() });
+    await expect(policy.execute(() => 'x')).rejects.toThrow('broken limit');
+    expect(policy.running).toBe(0);
+    limit.onSample = undefined;
+    await expect(policy.execute(() => 'y')).resolves.toBe('y');
+  });
+
   it('keeps queue timeouts and aborts working, leaving no timer or listener', async () => {
     const clock = new VirtualClock();
     const limit = new HandLimit(1);

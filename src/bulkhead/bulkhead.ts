@@ -186,9 +186,18 @@ export class BulkheadPolicy extends BasePolicy<BulkheadEvents> {
       dropped = error instanceof ExecutionRejectedError;
       throw error;
     } finally {
-      // A call its caller abandoned says nothing about the dependency.
-      if (!context.scope.aborted) limit.sample(this.#clock.now() - start, inflight, dropped);
-      this.#releaseAdaptive(limit);
+      try {
+        const scope = context.scope;
+        // A call its caller abandoned says nothing about the dependency; one cut off by a
+        // deadline from around the bulkhead (a TimeoutError) was too slow: a drop.
+        if (!scope.aborted) limit.sample(this.#clock.now() - start, inflight, dropped);
+        else if (scope.reason instanceof ExecutionRejectedError) {
+          limit.sample(this.#clock.now() - start, inflight, true);
+        }
+      } finally {
+        // Even if the limit's sample() throws, the slot is not lost.
+        this.#releaseAdaptive(limit);
+      }
     }
   }
 
