@@ -7,7 +7,8 @@
  * 1. 8 workers, so the server holds 16 requests: the limit starts at 2, grows by one per call
  *    while half of it is in use, and backs off by 10% on each 503 (a drop: the client throws it
  *    as an `ExecutionRejectedError`). It overshoots while the first answers are on their way,
- *    then settles around 16. Phases are counted in calls, so a slow machine only runs longer.
+ *    then settles at 16 or somewhat above (calls still on their way through the network count
+ *    against the client's limit but not yet against the server). Phases are counted in calls, so a slow machine only runs longer.
  * 2. The server drops to 4 workers (it holds 8): the limit follows it down.
  *
  * Run: npx tsx examples/isolation/adaptive-limit.ts
