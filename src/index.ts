@@ -1,3 +1,4 @@
+export * from './adaptive-limit/index.js';
 export * from './bulkhead/index.js';
 export * from './circuit-breaker/index.js';
 export * from './core/index.js';

@@ -1,3 +1,4 @@
+import type { AdaptiveLimitEvents } from './adaptive-limit/index.js';
 import type { BulkheadEvents } from './bulkhead/index.js';
 import type { CircuitBreakerEvents } from './circuit-breaker/index.js';
 import { telemetry as bus, type TelemetryBus } from './core/events.js';
@@ -14,6 +15,7 @@ import type { TimeoutEvents } from './timeout/index.js';
  * `declare module 'bulwark' { interface PolicyEventsByKind { 'my-kind': MyEvents } }`.
  */
 export interface PolicyEventsByKind {
+  'adaptive-limit': AdaptiveLimitEvents;
   'adaptive-throttle': AdaptiveThrottleEvents;
   bulkhead: BulkheadEvents;
   'circuit-breaker': CircuitBreakerEvents;

@@ -42,6 +42,11 @@ const expected: Record<string, readonly string[]> = {
     'with hedging (100 ms): 100 calls',
     'hedging cut the p99 from',
   ],
+  'isolation/adaptive-limit.ts': [
+    '1. the server holds 16 requests (8 workers, 8 queued); the limit starts at 2',
+    '2. the server drops to 4 workers: it holds 8 requests',
+    'the limit followed it down: settled at',
+  ],
   'isolation/bulkhead.ts': [
     'api call 5: refused: api is full (2 of 2 running, 1 of 1 queued)',
     'api call 3: refused: api timed out in the queue after 200 ms',

@@ -1,15 +1,20 @@
 import type { AbortScope } from '../core/abort-scope.js';
 import { type Clock, systemClock, type TimerHandle } from '../core/clock.js';
 import { type Context, next } from '../core/context.js';
-import { BulkheadRejectedError } from '../core/errors.js';
+import { BulkheadRejectedError, ExecutionRejectedError } from '../core/errors.js';
+import { type ConcurrencyLimit, isConcurrencyLimit } from '../core/limit.js';
 import { LinkedList } from '../core/linked-list.js';
 import { BasePolicy, type PolicyOptions } from '../core/policy.js';
-import { checkClock, checkInteger, checkMs, checkOptions } from '../core/validate.js';
+import { checkClock, checkInteger, checkMs, checkOptions, invalid } from '../core/validate.js';
 import { Waiter } from './waiter.js';
 
 export interface BulkheadOptions extends PolicyOptions {
-  /** Most calls running at once. Required: an integer >= 1. */
-  limit: number;
+  /**
+   * Most calls running at once. Required: an integer >= 1, or a {@link ConcurrencyLimit} such
+   * as `adaptiveLimit()`, read whenever a call arrives or a slot frees and told how each call
+   * went.
+   */
+  limit: number | ConcurrencyLimit;
   /**
    * Most calls waiting for a slot, served first in, first out. An integer >= 0 or Infinity.
    * Default: 0 (no queue: a call that finds every slot taken is refused at once).
@@ -62,7 +67,10 @@ export interface BulkheadEvents {
  * overtake the queue.
  */
 export class BulkheadPolicy extends BasePolicy<BulkheadEvents> {
-  readonly limit: number;
+  /** The fixed limit; unused when the limit adapts. */
+  readonly #limit: number;
+  /** The adaptive limit, if one was given. */
+  readonly #adaptive: ConcurrencyLimit | undefined;
   readonly queueLimit: number;
   readonly queueTimeoutMs: number;
   readonly #clock: Clock;
@@ -76,7 +84,20 @@ export class BulkheadPolicy extends BasePolicy<BulkheadEvents> {
   constructor(options: BulkheadOptions) {
     const opts = checkOptions<BulkheadOptions>('bulkhead', options);
     super('bulkhead', opts.name);
-    this.limit = checkInteger(this.name, 'limit', opts.limit, 1);
+    if (isConcurrencyLimit(opts.limit)) {
+      this.#adaptive = opts.limit;
+      this.#limit = 0;
+    } else {
+      if (typeof opts.limit === 'object' && opts.limit !== null) {
+        throw invalid(
+          this.name,
+          'limit',
+          opts.limit,
+          'an integer >= 1 or a ConcurrencyLimit (with current and sample())',
+        );
+      }
+      this.#limit = checkInteger(this.name, 'limit', opts.limit, 1);
+    }
     this.queueLimit = checkInteger(this.name, 'queue', opts.queue ?? 0, 0, true);
     this.queueTimeoutMs = checkMs(
       this.name,
@@ -86,6 +107,16 @@ export class BulkheadPolicy extends BasePolicy<BulkheadEvents> {
       true,
     );
     this.#clock = checkClock(this.name, opts.clock, systemClock);
+  }
+
+  /** Most calls running at once, now: the fixed limit, or the adaptive limit's `current`. */
+  get limit(): number {
+    return this.#adaptive === undefined ? this.#limit : this.#adaptive.current;
+  }
+
+  /** The adaptive limit this bulkhead follows, or undefined for a fixed one. */
+  get adaptiveLimit(): ConcurrencyLimit | undefined {
+    return this.#adaptive;
   }
 
   /** Calls holding a slot now. */
@@ -101,8 +132,9 @@ export class BulkheadPolicy extends BasePolicy<BulkheadEvents> {
   /** @internal */
   run(context: Context, index: number): Promise<unknown> {
     if (context.scope.aborted) return Promise.reject(context.scope.reason);
+    if (this.#adaptive !== undefined) return this.#runAdaptive(this.#adaptive, context, index);
     // A slot is only ever free while the queue is empty: release hands it to a waiter first.
-    if (this.#running >= this.limit) return this.#runQueued(context, index);
+    if (this.#running >= this.#limit) return this.#runQueued(context, index);
     this.#running++;
     // Handlers made once per policy: the free-slot path allocates nothing of its own.
     return next(context, index + 1).then(this.#releaseWith, this.#releaseWithError);
@@ -126,6 +158,63 @@ export class BulkheadPolicy extends BasePolicy<BulkheadEvents> {
       return await next(context, index + 1);
     } finally {
       this.#release();
+    }
+  }
+
+  /**
+   * The adaptive path: the limit may move under running calls, so a slot is taken only while
+   * fewer than `current` run, waiters go first, and each call's latency, the calls running at
+   * its start (itself included) and whether it was dropped are fed back to the limit.
+   */
+  async #runAdaptive(limit: ConcurrencyLimit, context: Context, index: number): Promise<unknown> {
+    // Another user of the same limit may have raised it since a slot last freed here.
+    if (this.#waiters.size > 0) this.#admitWaiters(limit.current);
+    if (this.#running < limit.current && this.#waiters.size === 0) this.#running++;
+    else {
+      await this.#wait(context.scope, context.key);
+      if (context.scope.aborted) {
+        this.#releaseAdaptive(limit);
+        throw context.scope.reason;
+      }
+    }
+    const inflight = this.#running;
+    const start = this.#clock.now();
+    let dropped = false;
+    try {
+      return await next(context, index + 1);
+    } catch (error) {
+      dropped = error instanceof ExecutionRejectedError;
+      throw error;
+    } finally {
+      try {
+        const scope = context.scope;
+        // A call its caller abandoned says nothing about the dependency; one cut off by a
+        // deadline from around the bulkhead (a TimeoutError) was too slow: a drop.
+        if (!scope.aborted) limit.sample(this.#clock.now() - start, inflight, dropped);
+        else if (scope.reason instanceof ExecutionRejectedError) {
+          limit.sample(this.#clock.now() - start, inflight, true);
+        }
+      } finally {
+        // Even if the limit's sample() throws, the slot is not lost.
+        this.#releaseAdaptive(limit);
+      }
+    }
+  }
+
+  #releaseAdaptive(limit: ConcurrencyLimit): void {
+    this.#running--;
+    this.#admitWaiters(limit.current);
+  }
+
+  /** Starts waiters, oldest first, while fewer than `limit` calls run. */
+  #admitWaiters(limit: number): void {
+    while (this.#running < limit) {
+      const waiter = this.#waiters.shift();
+      if (waiter === undefined) return;
+      this.#running++;
+      waiter.scope.unwatch(waiter.onAbort);
+      this.#left(waiter, 'started');
+      waiter.resolve();
     }
   }
 

@@ -1,0 +1,11 @@
+export {
+  type AdaptiveAlgorithm,
+  AdaptiveLimit,
+  type AdaptiveLimitEvents,
+  type AdaptiveLimitOptions,
+  type AimdOptions,
+  adaptiveAlgorithms,
+  adaptiveLimit,
+  type Gradient2Options,
+  type VegasOptions,
+} from './adaptive-limit.js';
