@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExecutionRejectedError, RateLimitedError } from '../core/errors.js';
 import { VirtualClock } from '../testing/index.js';
-import { type RateLimiterEvents, rateLimiter } from './index.js';
+import { type MemoryRateLimitStore, type RateLimiterEvents, rateLimiter } from './index.js';
 
 const ok = (): string => 'ok';
 
@@ -63,7 +63,7 @@ describe('rateLimiter options', () => {
       storeTimeoutMs: 1000,
       onStoreError: 'allow',
     });
-    expect((policy.store as { maxKeys?: number }).maxKeys).toBe(100_000);
+    expect((policy.store as MemoryRateLimitStore).maxKeys).toBe(100_000);
   });
 });
 
@@ -154,7 +154,9 @@ describe('rateLimiter, reject mode', () => {
     for (const units of [Number.NaN, -1, '3', undefined, Infinity]) {
       const error = await policy.execute(ok, { data: { units } }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TypeError);
-      expect((error as Error).message).toMatch(/^upload: option "cost" returned .*; it must be a finite number >= 0$/);
+      expect((error as Error).message).toMatch(
+        /^upload: option "cost" returned .*; it must be a finite number >= 0$/,
+      );
     }
     await expect(policy.execute(ok, { data: { units: 11 } })).rejects.toThrow(
       'upload: option "cost" returned 11; it must be at most burst (10), or the call could never run',
@@ -241,7 +243,7 @@ describe('keys kept', () => {
     await attempt(policy, 'a'); // refused, but a use: b is now the least recent
     await attempt(policy, 'c');
     expect(evicted).toEqual(['b']);
-    expect((policy.store as { size: number }).size).toBe(2);
+    expect((policy.store as MemoryRateLimitStore).size).toBe(2);
     // a was kept: still limited. b starts afresh.
     expect(await attempt(policy, 'a')).toBeTypeOf('number');
     expect(await attempt(policy, 'b')).toBe('ok');
@@ -259,7 +261,7 @@ describe('keys kept', () => {
     for (const key of ['c', 'd', 'e', 'f']) expect(await attempt(policy, key)).toBe('ok');
     // c and d were not refilled when e and f came.
     expect(evicted).toEqual(['c', 'd']);
-    expect((policy.store as { size: number }).size).toBe(2);
+    expect((policy.store as MemoryRateLimitStore).size).toBe(2);
   });
 
   it('holds a million tenants within maxKeys', () => {
@@ -273,7 +275,7 @@ describe('keys kept', () => {
       if ((decision as { allowed: boolean }).allowed) admitted++;
     }
     expect(admitted).toBe(1_000_000);
-    expect((policy.store as { size: number }).size).toBe(1000);
+    expect((policy.store as MemoryRateLimitStore).size).toBe(1000);
     // A bucket refills 200 ms after its one call; 1000 calls arrive per ms: none is refilled.
     expect(evictions).toBe(999_000);
   });
