@@ -256,8 +256,8 @@ function fixedWindow(
 
 /**
  * Cloudflare's approximation of a sliding log: the units of the window before, weighted by
- * how much of it the sliding window still overlaps, plus the units of the current one. A call
- * is admitted at the earliest time that estimate leaves room for its cost.
+ * how much of it the sliding window still overlaps (whole units), plus the units of the
+ * current one. A call is admitted at the earliest time that estimate leaves room for its cost.
  */
 function slidingWindow(
   bucket: Bucket,
@@ -282,7 +282,9 @@ function slidingWindow(
       units = 0;
       start = current;
     }
-    const estimate = before * (1 - (at - start) / window) + units;
+    // Whole units only, as RussellLuo/slidingwindow counts: with the fraction counted too, a
+    // window under steady overload admits about one unit less than it holds.
+    const estimate = Math.floor(before * (1 - (at - start) / window) + EPS) + units;
     if (remainingNow < 0) remainingNow = at > now ? 0 : floorUnits(burst - estimate);
     const room = burst - units - cost;
     if (room < -EPS) {
@@ -291,8 +293,9 @@ function slidingWindow(
       continue;
     }
     if (estimate + cost <= burst + EPS) break;
-    // The earliest moment the old window's weight has shrunk enough, within this window.
-    const fits = start + window * (1 - room / before);
+    // Just after the old window's weighted units drop below the room left plus one.
+    const fits =
+      start + window * (1 - (Math.floor(room + EPS) + 1) / before) + (2 * EPS * window) / before;
     at = fits > at ? fits : at;
     if (at >= start + window) at = start + window;
     else break;
