@@ -48,6 +48,13 @@ const expected: Record<string, readonly string[]> = {
     'alpha.internal breaker: closed',
     '[keyed] dropped alpha.internal (capacity)',
   ],
+  'isolation/rate-limiter.ts': [
+    'acme: 5 served, 3 refused',
+    'acme refused: 429, retry after 2 s',
+    'globex request 2: 200',
+    'call 2 started after 0 ms',
+    'call 6 started after 400 ms',
+  ],
   'observability/telemetry.ts': [
     'quote-breaker [circuit-breaker] stateChange from=closed to=open reason=failures',
     'quote-fallback [fallback] fallback key=quotes-api outcome=BrokenCircuitError',
