@@ -52,7 +52,7 @@ try {
   for (const answer of new Set(acme.filter((a) => a.startsWith('429')))) {
     console.log(`   acme refused: ${answer}`);
   }
-  globex.forEach((answer, i) => console.log(`   globex request ${i + 1}: ${answer}`));
+  for (const [i, answer] of globex.entries()) console.log(`   globex request ${i + 1}: ${answer}`);
 
   console.log('2. a client smooths a burst of 6 calls to 10 per second (burst 2)');
   const smooth = rateLimiter({ limit: 10, intervalMs: 1000, burst: 2, mode: 'wait' });
