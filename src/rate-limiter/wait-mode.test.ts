@@ -1,4 +1,5 @@
 import { getEventListeners } from 'node:events';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RateLimitedError } from '../core/errors.js';
 import { pipeline } from '../core/pipeline.js';
@@ -138,5 +139,83 @@ describe('rateLimiter, wait mode', () => {
     // The hole at 100 ms stays: giving it to `last` would run it with `later` at 200 ms.
     await expect(later).resolves.toBe(200);
     await expect(last).resolves.toBe(300);
+  });
+
+  it('waits any duration: a limit of one per 30 days', async () => {
+    const day = 86_400_000;
+    const clock = new VirtualClock();
+    const policy = rateLimiter({
+      limit: 1,
+      intervalMs: 30 * day,
+      mode: 'wait',
+      maxWaitMs: Infinity,
+      clock,
+    });
+    await policy.execute(() => 'now');
+    const later = policy.execute(() => clock.now());
+    await clock.advance(30 * day - 1);
+    expect(policy.waiting).toBe(1);
+    await clock.advance(1);
+    await expect(later).resolves.toBe(30 * day);
+    const huge = rateLimiter({ limit: 1, intervalMs: 1e15, clock });
+    await huge.execute(() => 'once');
+    await expect(huge.execute(() => 'twice')).rejects.toMatchObject({ retryAfterMs: 1e15 });
+  });
+
+  it('runs each GCRA call at the time the reference schedule gives it', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(
+          fc.record({
+            gap: fc.integer({ min: 0, max: 300 }),
+            cost: fc.integer({ min: 0, max: 3 }),
+          }),
+          {
+            minLength: 1,
+            maxLength: 25,
+          },
+        ),
+        async (limit, burstExtra, calls) => {
+          const burst = 3 + burstExtra;
+          const intervalMs = 100 * limit;
+          const clock = new VirtualClock();
+          const policy = rateLimiter({
+            limit,
+            intervalMs,
+            burst,
+            mode: 'wait',
+            maxWaitMs: Infinity,
+            clock,
+            cost: (ctx) => ctx.data as number,
+          });
+          const started: number[] = [];
+          const want: number[] = [];
+          const runs: Promise<unknown>[] = [];
+          // The model: whole numbers, emission interval 100 ms.
+          let tat = 0;
+          let now = 0;
+          for (const [i, { gap, cost }] of calls.entries()) {
+            await clock.advance(gap);
+            now += gap;
+            tat = Math.max(tat, now) + 100 * cost;
+            want[i] = Math.max(now, tat - 100 * burst);
+            runs.push(
+              policy.execute(
+                () => {
+                  started[i] = clock.now();
+                },
+                { data: cost },
+              ),
+            );
+          }
+          await clock.runAll();
+          await Promise.all(runs);
+          expect(started).toEqual(want);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
