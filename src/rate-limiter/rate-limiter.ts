@@ -258,6 +258,8 @@ export class RateLimiterPolicy extends BasePolicy<RateLimiterEvents> {
       waiter.reject = reject;
       waiter.scope.watch(waiter.onAbort);
     });
+    // Its time came, but the caller may have aborted in the moment before this resumed.
+    if (waiter.scope.aborted) throw waiter.scope.reason;
     return next(waiter.context, index + 1);
   }
 
