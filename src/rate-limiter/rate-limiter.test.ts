@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExecutionRejectedError, RateLimitedError } from '../core/errors.js';
+import { pipeline } from '../core/pipeline.js';
+import { retry } from '../retry/index.js';
 import { VirtualClock } from '../testing/index.js';
 import { type MemoryRateLimitStore, type RateLimiterEvents, rateLimiter } from './index.js';
 
@@ -161,6 +163,16 @@ describe('rateLimiter, reject mode', () => {
     await expect(policy.execute(ok, { data: { units: 11 } })).rejects.toThrow(
       'upload: option "cost" returned 11; it must be at most burst (10), or the call could never run',
     );
+  });
+
+  it('tells a retry outside it how long to wait', async () => {
+    const clock = new VirtualClock();
+    const limiter = rateLimiter({ limit: 1, intervalMs: 300, clock });
+    const policy = pipeline(retry({ maxAttempts: 2, clock }), limiter);
+    await policy.execute(ok);
+    const second = policy.execute(() => clock.now());
+    await clock.advance(300);
+    await expect(second).resolves.toBe(300);
   });
 
   it('runs nothing for a caller that already aborted', async () => {

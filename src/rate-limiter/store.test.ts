@@ -136,6 +136,35 @@ describe('a store of your own', () => {
   });
 });
 
+describe('a store of your own, in wait mode', () => {
+  it('waits for the reservation the store made; an abort leaves at once, units spent', async () => {
+    const clock = new VirtualClock();
+    const store = new FakeRemoteStore();
+    const policy = rateLimiter({
+      limit: 1,
+      intervalMs: 100,
+      mode: 'wait',
+      maxWaitMs: 1000,
+      clock,
+      store,
+    });
+    await expect(policy.execute(() => clock.now())).resolves.toBe(0);
+    const controller = new AbortController();
+    const aborted = policy.execute(() => 'never', { signal: controller.signal });
+    await clock.advance(0);
+    expect(store.calls.at(-1)).toEqual({ key: undefined, consume: true, maxDelayMs: 1000 });
+    expect(policy.waiting).toBe(1);
+    const reason = new Error('bye');
+    controller.abort(reason);
+    await expect(aborted).rejects.toBe(reason);
+    expect(clock.pendingTimers).toBe(0);
+    const next = policy.execute(() => clock.now());
+    await clock.advance(200);
+    // The aborted call's slot at 100 ms stays taken: the store cannot be asked to undo it.
+    await expect(next).resolves.toBe(200);
+  });
+});
+
 describe('memoryRateLimitStore', () => {
   it('serves one limiter, with its own bound on keys', async () => {
     const store = memoryRateLimitStore({ maxKeys: 3 });
