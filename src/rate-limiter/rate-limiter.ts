@@ -1,3 +1,4 @@
+import { AbortScope } from '../core/abort-scope.js';
 import { type Clock, systemClock, type TimerHandle } from '../core/clock.js';
 import { type Context, type ExecutionContext, next } from '../core/context.js';
 import { RateLimitedError } from '../core/errors.js';
@@ -238,8 +239,9 @@ export class RateLimiterPolicy extends BasePolicy<RateLimiterEvents> {
     const maxDelay = this.mode === 'wait' ? this.#maxDelay(context, now) : 0;
     let decision: RateLimitDecision;
     try {
-      decision = await this.#remote!.ask(key, cost, now, true, maxDelay);
+      decision = await abortable(context.scope, this.#remote!.ask(key, cost, now, true, maxDelay));
     } catch (error) {
+      if (context.scope.aborted) throw context.scope.reason;
       if (this.events.enabled) this.events.emit('storeError', { key, error });
       if (this.onStoreError === 'reject') throw error;
       return next(context, index + 1);
@@ -399,6 +401,24 @@ export class RateLimiterPolicy extends BasePolicy<RateLimiterEvents> {
     }
     return Promise.resolve({ allowed, remaining, retryAfterMs, resetAfterMs, limit: this.limit });
   }
+}
+
+/** `promise`, or the scope's abort reason as soon as it aborts first. */
+function abortable<T>(scope: AbortScope, promise: Promise<T>): Promise<T> {
+  if (scope === AbortScope.none) return promise;
+  return new Promise<T>((resolve, reject) => {
+    scope.watch(reject);
+    promise.then(
+      (value) => {
+        scope.unwatch(reject);
+        resolve(value);
+      },
+      (error: unknown) => {
+        scope.unwatch(reject);
+        reject(error);
+      },
+    );
+  });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { RateLimitedError, TimeoutError } from '../core/errors.js';
 import { VirtualClock } from '../testing/index.js';
@@ -89,6 +90,26 @@ describe('a store of your own', () => {
     await expect(second).resolves.toBe('ran too');
     expect(errors).toHaveLength(2);
     expect(errors[0]).toBeInstanceOf(TimeoutError);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('lets a caller abort while the store is being asked', async () => {
+    const clock = new VirtualClock();
+    const store = new FakeRemoteStore();
+    store.hang = true;
+    const policy = rateLimiter({ limit: 2, clock, store });
+    const errors: unknown[] = [];
+    policy.on('storeError', ({ error }) => errors.push(error));
+    const controller = new AbortController();
+    const call = policy.execute(() => 'never', { signal: controller.signal });
+    await clock.advance(10);
+    const reason = new Error('changed my mind');
+    controller.abort(reason);
+    await expect(call).rejects.toBe(reason);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    expect(errors).toEqual([]);
+    // The store call itself is still bounded: its timer goes when it times out.
+    await clock.advance(1000);
     expect(clock.pendingTimers).toBe(0);
   });
 
