@@ -276,6 +276,24 @@ describe('keys kept', () => {
     expect((policy.store as MemoryRateLimitStore).size).toBe(2);
   });
 
+  it('drops buckets refilled an interval ago as new keys come, keeping recent ones', async () => {
+    const clock = new VirtualClock();
+    const policy = rateLimiter({ limit: 10, intervalMs: 1000, clock });
+    const store = policy.store as MemoryRateLimitStore;
+    const evicted: string[] = [];
+    policy.on('evicted', ({ key }) => evicted.push(key));
+    await policy.consume({ key: 'a' });
+    await policy.consume({ key: 'b' });
+    await clock.advance(500);
+    await policy.consume({ key: 'c' });
+    // a and b refilled at 100 ms, but a key that comes back within an interval keeps its bucket.
+    expect(store.size).toBe(3);
+    await clock.advance(1500);
+    await policy.consume({ key: 'd' });
+    expect(store.size).toBe(2);
+    expect(evicted).toEqual([]);
+  });
+
   it('holds a million tenants within maxKeys', () => {
     const clock = new VirtualClock();
     const policy = rateLimiter({ limit: 5, intervalMs: 1000, maxKeys: 1000, clock });

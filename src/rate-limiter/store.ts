@@ -219,10 +219,13 @@ export class MemoryRateLimitStore implements RateLimitStore {
     }
     const line = this.#line;
     // Refilled buckets are dropped as they are met at the old end of the line: they are
-    // indistinguishable from buckets never made. Two per new key keep pace with arrivals.
+    // indistinguishable from buckets never made. Only those refilled an interval ago, though:
+    // a key that comes back sooner would be made again on every call. Two per new key keep
+    // pace with arrivals.
+    const idle = now - this.#rule!.intervalMs;
     for (let i = 0; i < 2; i++) {
       const oldest = line.head;
-      if (oldest === undefined || oldest.fullAt > now) break;
+      if (oldest === undefined || oldest.fullAt > idle) break;
       line.remove(oldest);
       this.#buckets.delete(oldest.key!);
     }
