@@ -46,9 +46,9 @@ export interface RateLimitStore {
 
 export interface MemoryRateLimitStoreOptions {
   /**
-   * Most keyed buckets kept (an integer >= 1). A bucket that has refilled completely is
-   * dropped silently; past the bound, the least recently used one goes, and the limiter emits
-   * `evicted` for it. Default: 100_000.
+   * Most keyed buckets kept (an integer >= 1). A bucket full for an interval is dropped
+   * silently as new keys come; past the bound, the least recently used one goes, and the
+   * limiter emits `evicted` for it unless it had refilled. Default: 100_000.
    */
   maxKeys?: number;
 }
