@@ -387,12 +387,26 @@ export class RateLimiterPolicy extends BasePolicy<RateLimiterEvents> {
     }
     const memory = this.#memory;
     if (memory === undefined) {
-      return this.#remote!.ask(key, cost, now, consume, 0).then((decision) => {
-        if (consume && !decision.allowed && this.events.enabled) {
-          this.events.emit('limited', { key, retryAfterMs: decision.retryAfterMs });
-        }
-        return decision;
-      });
+      return this.#remote!.ask(key, cost, now, consume, 0).then(
+        (decision) => {
+          if (consume && !decision.allowed && this.events.enabled) {
+            this.events.emit('limited', { key, retryAfterMs: decision.retryAfterMs });
+          }
+          return decision;
+        },
+        (error: unknown) => {
+          if (this.events.enabled) this.events.emit('storeError', { key, error });
+          if (this.onStoreError === 'reject') throw error;
+          // Fail open: granted, as a call through execute would be, with nothing known.
+          return {
+            allowed: true,
+            remaining: 0,
+            retryAfterMs: 0,
+            resetAfterMs: 0,
+            limit: this.limit,
+          };
+        },
+      );
     }
     const allowed = memory.decideNow(key, cost, now, consume, 0);
     const { remaining, retryAfterMs, resetAfterMs } = memory.verdict;

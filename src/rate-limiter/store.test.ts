@@ -91,6 +91,17 @@ describe('a store of your own', () => {
     expect(errors).toHaveLength(2);
     expect(errors[0]).toBeInstanceOf(TimeoutError);
     expect(clock.pendingTimers).toBe(0);
+    // consume fails open the same way: granted, nothing known.
+    const decision = policy.consume({ key: 'c' });
+    await clock.advance(50);
+    await expect(decision).resolves.toEqual({
+      allowed: true,
+      remaining: 0,
+      retryAfterMs: 0,
+      resetAfterMs: 0,
+      limit: 2,
+    });
+    expect(errors).toHaveLength(3);
   });
 
   it('lets a caller abort while the store is being asked', async () => {
