@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ExecutionRejectedError, RateLimitedError } from '../core/errors.js';
 import { pipeline } from '../core/pipeline.js';
 import { retry } from '../retry/index.js';
+import { telemetry } from '../telemetry.js';
 import { VirtualClock } from '../testing/index.js';
 import { type MemoryRateLimitStore, type RateLimiterEvents, rateLimiter } from './index.js';
 
@@ -241,6 +242,25 @@ describe('consume and peek', () => {
       'mw: peek() got a cost of -1; it must be a finite number >= 0',
     );
     await expect(policy.consume(null as never)).rejects.toThrow(TypeError);
+  });
+});
+
+describe('telemetry', () => {
+  it('reaches the bus as kind rate-limiter, typed', async () => {
+    const policy = rateLimiter({ limit: 1, name: 'quota', clock: new VirtualClock() });
+    const seen: string[] = [];
+    const stop = telemetry.subscribe((event) => {
+      if (event.kind === 'rate-limiter' && event.type === 'limited') {
+        seen.push(`${event.policy} ${event.detail.key} ${event.detail.retryAfterMs}`);
+      }
+    });
+    try {
+      await policy.execute(ok, { key: 'k' });
+      await policy.execute(ok, { key: 'k' }).catch(() => {});
+    } finally {
+      stop();
+    }
+    expect(seen).toEqual(['quota k 1000']);
   });
 });
 
