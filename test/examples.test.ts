@@ -58,6 +58,13 @@ const expected: Record<string, readonly string[]> = {
     'alpha.internal breaker: closed',
     '[keyed] dropped alpha.internal (capacity)',
   ],
+  'isolation/rate-limiter.ts': [
+    'acme: 5 served, 3 refused',
+    'acme refused: 429, retry after 2 s',
+    'globex request 2: 200',
+    'call 2 started after 0 ms',
+    'call 6 started after 400 ms',
+  ],
   'isolation/retry-budget.ts': [
     '1. retry alone: 100 calls -> 300 requests (3.00x); 100 failed',
     '2. retry + budget: 100 calls -> 120 requests (1.20x); 100 failed',
