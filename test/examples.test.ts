@@ -18,7 +18,7 @@ const expected: Record<string, readonly string[]> = {
     'gave up after 4 attempts (reason: maxAttempts)',
   ],
   'dependency-risk/timeout.ts': [
-    'caller got TimeoutError: Timed out after 50 ms',
+    'caller got TimeoutError: Timed out after 200 ms',
     'server: the client closed the connection',
     "caller got a TimeoutError from the request's budget: 100 ms",
     'cooperative: waited for the task and returned "late answer"',
