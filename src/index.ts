@@ -3,6 +3,7 @@ export * from './circuit-breaker/index.js';
 export * from './core/index.js';
 export * from './fallback/index.js';
 export * from './keyed/index.js';
+export * from './load-shedder/index.js';
 export * from './retry/index.js';
 // Named, so they win over the core's untyped bus that `export *` above also brings.
 export { type PolicyEventsByKind, type TelemetryEvent, telemetry } from './telemetry.js';

@@ -3,6 +3,7 @@ import type { CircuitBreakerEvents } from './circuit-breaker/index.js';
 import { telemetry as bus, type TelemetryBus } from './core/events.js';
 import type { FallbackEvents } from './fallback/index.js';
 import type { KeyedEvents } from './keyed/index.js';
+import type { LoadShedderEvents } from './load-shedder/index.js';
 import type { RetryEvents } from './retry/index.js';
 import type { TimeoutEvents } from './timeout/index.js';
 
@@ -16,6 +17,7 @@ export interface PolicyEventsByKind {
   'circuit-breaker': CircuitBreakerEvents;
   fallback: FallbackEvents;
   keyed: KeyedEvents;
+  'load-shedder': LoadShedderEvents;
   retry: RetryEvents;
   timeout: TimeoutEvents;
 }
