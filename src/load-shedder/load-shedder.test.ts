@@ -1,6 +1,5 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import type { Priority } from '../core/context.js';
 import { ExecutionRejectedError, LoadShedError } from '../core/errors.js';
 import { VirtualClock } from '../testing/index.js';
 import { type LoadShedderEvents, type LoadShedderPolicy, loadShedder } from './index.js';
