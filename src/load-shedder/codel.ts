@@ -58,9 +58,4 @@ export class Codel {
   idle(): void {
     this.#minDelay = 0;
   }
-
-  /** Whether a request that has waited `delayMs` is too old to serve right now. */
-  tooOld(delayMs: number): boolean {
-    return this.#overloaded && delayMs > this.sloughMs;
-  }
 }

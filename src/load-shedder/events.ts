@@ -66,7 +66,10 @@ export interface LoadShedderStats {
   /** The concurrency limit now (an adaptive limit's current value). */
   readonly limit: number;
   readonly queueLimit: number;
-  /** Whether CoDel found a standing queue over its last interval; false without CoDel. */
+  /**
+   * Whether CoDel counts the queue as overloaded: its shortest wait over the last interval
+   * stayed above target, or it has not been empty for a whole interval. False without CoDel.
+   */
   readonly overloaded: boolean;
   /** Whether the last pressure sample reached a threshold; false without `pressure`. */
   readonly underPressure: boolean;

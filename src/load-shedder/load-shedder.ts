@@ -47,7 +47,7 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
   readonly #bars: readonly number[];
   readonly #codel: Codel | undefined;
   readonly #lifo: boolean;
-  /** How long the queue must have stayed non-empty before adaptive LIFO serves newest first. */
+  /** How long the queue must stay non-empty to count as standing: CoDel's interval. */
   readonly #lifoAfterMs: number;
   readonly #sampler: PressureSampler | undefined;
   /** One queue per priority rank; within each, the head is the oldest waiter. */
@@ -103,9 +103,13 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
     return this.#adaptive === undefined ? this.#fixed : this.#adaptive.current;
   }
 
-  /** Whether CoDel found a standing queue over its last interval (false without CoDel). */
+  /**
+   * Whether CoDel counts the queue as overloaded now: the shortest wait of its last interval
+   * stayed above target, or the queue has not been empty for a whole interval. False without
+   * CoDel.
+   */
   get overloaded(): boolean {
-    return this.#codel?.overloaded ?? false;
+    return this.#codel !== undefined && this.#overloadedAt(this.#clock.now());
   }
 
   /** Whether the last pressure sample reached a threshold (false without `pressure`). */
@@ -276,7 +280,8 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
     while (this.#running < limit && this.#queued > 0) {
       const waiter = this.#pick(now);
       const waitedMs = now - waiter.since;
-      if (codel?.drop(waitedMs, now)) {
+      // Every dequeue is a CoDel sample, whether or not the queue already stands.
+      if (codel !== undefined && (codel.drop(waitedMs, now) || this.#tooOld(waitedMs, now))) {
         this.#drop(waiter, 'codel', now);
         continue;
       }
@@ -286,20 +291,38 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
       this.#left(waiter, 'started', waitedMs);
       waiter.resolve(this.#running);
     }
-    if (codel?.overloaded) {
+    if (codel !== undefined && this.#overloadedAt(now)) {
       // Served newest first, the oldest waiters would never come up for CoDel to judge.
       for (const list of this.#lists) {
         for (let head = list.head; head !== undefined; head = list.head) {
-          if (!codel.tooOld(now - head.since)) break;
+          if (now - head.since <= codel.sloughMs) break;
           this.#drop(head, 'codel', now);
         }
       }
     }
   }
 
+  /**
+   * Whether the queue counts as overloaded: CoDel found the shortest wait of its last interval
+   * above target, or the queue has not been empty for a whole interval ("Fail at Scale"'s test,
+   * which still holds when newest-first service keeps every served wait short).
+   */
+  #overloadedAt(now: number): boolean {
+    return this.#codel?.overloaded === true || this.#standing(now);
+  }
+
+  #standing(now: number): boolean {
+    return this.#queued > 0 && now - this.#lastEmpty >= this.#lifoAfterMs;
+  }
+
+  /** A waiter that a standing queue should not serve any more. */
+  #tooOld(waitedMs: number, now: number): boolean {
+    return waitedMs > this.#codel!.sloughMs && this.#standing(now);
+  }
+
   /** The next waiter to serve: the most critical priority's oldest, or its newest under LIFO. */
   #pick(now: number): Waiter {
-    const newest = this.#lifo && now - this.#lastEmpty >= this.#lifoAfterMs;
+    const newest = this.#lifo && this.#standing(now);
     for (const list of this.#lists) {
       const waiter = newest ? list.tail : list.head;
       if (waiter !== undefined) return waiter;
