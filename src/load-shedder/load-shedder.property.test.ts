@@ -147,6 +147,15 @@ describe('loadShedder properties', () => {
             by.map((s) => s.shed),
             step,
           ).toEqual(shed);
+          const mine = (p: Priority, c: Call) => c.priority === p && c.settled === undefined;
+          expect(
+            by.map((s) => s.running),
+            step,
+          ).toEqual(priorities.map((p) => calls.filter((c) => mine(p, c) && c.started).length));
+          expect(
+            by.map((s) => s.queued),
+            step,
+          ).toEqual(priorities.map((p) => calls.filter((c) => mine(p, c) && !c.started).length));
           expect(
             waiting.map((l) => l.length),
             step,
