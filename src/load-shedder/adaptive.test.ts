@@ -78,6 +78,22 @@ describe('loadShedder: adaptive limit', () => {
     expect(policy.stats()).toMatchObject({ running: 0, queued: 0, limit: 1 });
   });
 
+  it('gives the slot back untold when the caller aborts just as the slot is handed over', async () => {
+    const limit = new FakeLimit(1);
+    const policy = loadShedder({ limit, queue: 1, clock: new VirtualClock() });
+    const { started, call, open } = harness(policy);
+    const controller = new AbortController();
+    const first = call('a');
+    const second = call('b', 'critical', controller.signal);
+    policy.on('dequeued', () => controller.abort(new Error('too late')));
+    open('a');
+    await first;
+    await expect(second).rejects.toThrow('too late');
+    expect(started).toEqual(['a']);
+    expect(limit.samples).toHaveLength(1);
+    expect([policy.running, policy.queued]).toEqual([0, 0]);
+  });
+
   it('frees the slot even when the limit throws from sample', async () => {
     const limit = new FakeLimit(1);
     limit.sample = () => {

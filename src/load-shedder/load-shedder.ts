@@ -29,8 +29,6 @@ const firstSheddable = 2;
 /** Weight of the newest measurement in the smoothed service time behind `retryAfterMs`. */
 const smoothing = 0.2;
 
-type Settle = readonly [(value: unknown) => unknown, (error: unknown) => never];
-
 /**
  * Server-side admission control: at most `limit` calls run and `queue` wait; under load the
  * lower priorities are refused first (occupancy thresholds, eviction from a full queue, process
@@ -64,7 +62,14 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
   #timer: TimerHandle | undefined;
   readonly #onTimer = (): void => this.#expire();
   /** By rank: the reactions that release a free-path call's slot, made once per policy. */
-  readonly #settle: readonly Settle[];
+  readonly #onValue = priorities.map((_, rank) => (value: unknown): unknown => {
+    this.#release(rank);
+    return value;
+  });
+  readonly #onError = priorities.map((_, rank) => (error: unknown): never => {
+    this.#release(rank);
+    throw error;
+  });
 
   constructor(options: LoadShedderOptions) {
     const opts = checkOptions<LoadShedderOptions>('loadShedder', options);
@@ -80,7 +85,6 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
     this.#codel = s.codel && new Codel(s.codel.targetMs, s.codel.intervalMs, now);
     this.#lifo = s.lifo;
     this.#lifoAfterMs = s.codel?.intervalMs ?? 100;
-    this.#settle = priorities.map((_, rank) => this.#settleFor(rank));
     if (s.pressure !== undefined) {
       const given = s.pressureSource;
       const source = given === undefined ? processPressure() : { read: given, close() {} };
@@ -164,25 +168,14 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
     this.#runningBy[rank]!++;
     this.#codel?.idle();
     if (this.#adaptive !== undefined) return this.#runTimed(context, index, rank, this.#running);
-    const [onValue, onError] = this.#settle[rank]!;
     // Handlers made once per policy: the free-slot path allocates nothing of its own.
-    return next(context, index + 1).then(onValue, onError);
+    return next(context, index + 1).then(this.#onValue[rank], this.#onError[rank]);
   }
 
-  #settleFor(rank: number): Settle {
-    return [
-      (value) => {
-        this.#release(rank);
-        return value;
-      },
-      (error) => {
-        this.#release(rank);
-        throw error;
-      },
-    ];
-  }
-
-  /** A free-path call under an adaptive limit, which needs its round-trip time. */
+  /**
+   * A call timed for its limit and the `retryAfterMs` hint: every call under an adaptive limit,
+   * and the ones that waited (their clock reads are already paid for).
+   */
   async #runTimed(context: Context, index: number, rank: number, inflight: number) {
     const start = this.#clock.now();
     let dropped = false;
@@ -198,18 +191,12 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
 
   async #runQueued(context: Context, index: number, rank: number): Promise<unknown> {
     const inflight = await this.#wait(context, rank);
-    const start = this.#clock.now();
-    let dropped = false;
-    try {
-      // The slot came, but the caller may have aborted in the moment before this resumed.
-      if (context.scope.aborted) throw context.scope.reason;
-      return await next(context, index + 1);
-    } catch (error) {
-      dropped = error instanceof ExecutionRejectedError;
-      throw error;
-    } finally {
-      this.#finish(rank, start, inflight, dropped);
+    // The slot came, but the caller may have aborted in the moment before this resumed.
+    if (context.scope.aborted) {
+      this.#release(rank);
+      throw context.scope.reason;
     }
+    return this.#runTimed(context, index, rank, inflight);
   }
 
   /** Times a call that settled, tells an adaptive limit, and frees its slot whatever happens. */
