@@ -94,6 +94,27 @@ describe('loadShedder: adaptive limit', () => {
     expect([policy.running, policy.queued]).toEqual([0, 0]);
   });
 
+  it('gives the slot back when a custom clock throws', async () => {
+    const clock = new VirtualClock();
+    let broken = false;
+    const flaky = {
+      now: () => {
+        if (broken) throw new Error('clock broke');
+        return clock.now();
+      },
+      setTimeout: clock.setTimeout.bind(clock),
+      clearTimeout: clock.clearTimeout.bind(clock),
+    };
+    const limit = new FakeLimit(1);
+    const policy = loadShedder({ limit, clock: flaky });
+    broken = true;
+    await expect(policy.execute(() => 'x')).rejects.toThrow('clock broke');
+    expect(policy.running).toBe(0);
+    expect(limit.samples).toEqual([]);
+    broken = false;
+    await expect(policy.execute(() => 'y')).resolves.toBe('y');
+  });
+
   it('frees the slot even when the limit throws from sample', async () => {
     const limit = new FakeLimit(1);
     limit.sample = () => {

@@ -46,7 +46,7 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
   readonly #codel: Codel | undefined;
   readonly #lifo: boolean;
   /** How long the queue must stay non-empty to count as standing: CoDel's interval. */
-  readonly #lifoAfterMs: number;
+  readonly #intervalMs: number;
   readonly #sampler: PressureSampler | undefined;
   /** One queue per priority rank; within each, the head is the oldest waiter. */
   readonly #lists: readonly LinkedList<Waiter>[] = priorities.map(() => new LinkedList<Waiter>());
@@ -84,7 +84,7 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
     const now = this.#clock.now();
     this.#codel = s.codel && new Codel(s.codel.targetMs, s.codel.intervalMs, now);
     this.#lifo = s.lifo;
-    this.#lifoAfterMs = s.codel?.intervalMs ?? 100;
+    this.#intervalMs = s.codel?.intervalMs ?? 100;
     if (s.pressure !== undefined) {
       const given = s.pressureSource;
       const source = given === undefined ? processPressure() : { read: given, close() {} };
@@ -177,9 +177,10 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
    * and the ones that waited (their clock reads are already paid for).
    */
   async #runTimed(context: Context, index: number, rank: number, inflight: number) {
-    const start = this.#clock.now();
+    let start = Number.NaN;
     let dropped = false;
     try {
+      start = this.#clock.now();
       return await next(context, index + 1);
     } catch (error) {
       dropped = error instanceof ExecutionRejectedError;
@@ -203,9 +204,14 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
   #finish(rank: number, start: number, inflight: number, dropped: boolean): void {
     try {
       const rtt = this.#clock.now() - start;
-      this.#serviceMs =
-        this.#serviceMs === undefined ? rtt : this.#serviceMs + smoothing * (rtt - this.#serviceMs);
-      this.#adaptive?.sample(rtt, inflight, dropped);
+      // NaN when the clock threw before the call started: there is nothing to report.
+      if (rtt >= 0) {
+        this.#serviceMs =
+          this.#serviceMs === undefined
+            ? rtt
+            : this.#serviceMs + smoothing * (rtt - this.#serviceMs);
+        this.#adaptive?.sample(rtt, inflight, dropped);
+      }
     } finally {
       this.#release(rank);
     }
@@ -299,7 +305,7 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
   }
 
   #standing(now: number): boolean {
-    return this.#queued > 0 && now - this.#lastEmpty >= this.#lifoAfterMs;
+    return this.#queued > 0 && now - this.#lastEmpty >= this.#intervalMs;
   }
 
   /** A waiter that a standing queue should not serve any more. */
