@@ -150,6 +150,11 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
     this.#sampler?.close();
   }
 
+  /** `close()`, for `using shedder = loadShedder(...)`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   /** @internal */
   run(context: Context, index: number): Promise<unknown> {
     if (context.scope.aborted) return Promise.reject(context.scope.reason);

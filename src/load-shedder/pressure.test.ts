@@ -108,6 +108,22 @@ describe('loadShedder: pressure', () => {
     policy.close();
   });
 
+  it('closes through Symbol.dispose too', async () => {
+    const clock = new VirtualClock();
+    {
+      using policy = loadShedder({
+        limit: 1,
+        pressure: { eventLoopUtilization: 0.9 },
+        pressureSource: () => ({ eventLoopUtilization: 1 }),
+        clock,
+      });
+      await clock.advance(1_000);
+      expect(policy.underPressure).toBe(true);
+      expect(clock.armedTimers).toBe(1);
+    }
+    expect(clock.armedTimers).toBe(0);
+  });
+
   it('arms nothing without `pressure`', () => {
     const clock = new VirtualClock();
     const policy = loadShedder({ limit: 1, queue: 1, clock });
