@@ -108,7 +108,12 @@ describe('loadShedder properties', () => {
             const higher = waiting.slice(0, rank(priority)).some((l) => l.length > 0);
             if (higher) problems.push(`${key} started while a more critical call waited`);
             if (!config.lifo && at !== 0) problems.push(`${key} overtook its own priority`);
+            if (at !== 0 && at !== list.length - 1) problems.push(`${key} served from the middle`);
             if (policy.running > policy.limit) problems.push(`started ${key} over the limit`);
+          }
+          if (result === 'codel' && !config.codel) problems.push(`${key} shed by CoDel, off`);
+          if (result === 'queue-timeout' && config.queueTimeoutMs === Number.POSITIVE_INFINITY) {
+            problems.push(`${key} timed out with no queue timeout`);
           }
           if (result === 'evicted') {
             if (arriving === undefined || rank(arriving.priority) >= rank(priority)) {
