@@ -31,6 +31,7 @@ const configs = fc.record({
   codel: fc.boolean(),
   lifo: fc.boolean(),
   adaptive: fc.boolean(),
+  pressure: fc.boolean(),
   thresholds: fc.option(
     fc.record({
       'sheddable-plus': fc.constantFrom(0.5, 0.9, 1, 1),
@@ -68,6 +69,10 @@ const ops = fc.array(
     },
     {
       weight: 1,
+      arbitrary: fc.record({ kind: fc.constant('pressure' as const), on: fc.boolean() }),
+    },
+    {
+      weight: 1,
       arbitrary: fc.record({
         kind: fc.constant('limit' as const),
         value: fc.integer({ min: 1, max: 5 }),
@@ -92,6 +97,11 @@ describe('loadShedder properties', () => {
           clock,
         };
         if (config.thresholds !== undefined) options.thresholds = config.thresholds;
+        let stressed = false;
+        if (config.pressure) {
+          options.pressure = { eventLoopUtilization: 0.9, sampleIntervalMs: 10 };
+          options.pressureSource = () => ({ eventLoopUtilization: stressed ? 1 : 0 });
+        }
         const policy = loadShedder(options);
         const calls: Call[] = [];
         /** Waiting ids by priority rank, in arrival order, rebuilt from the events. */
@@ -100,6 +110,10 @@ describe('loadShedder properties', () => {
         const problems: string[] = [];
 
         policy.on('queued', ({ key, priority }) => waiting[rank(priority)]!.push(key!));
+        policy.on('shed', ({ key, priority, reason }) => {
+          if (reason !== 'pressure') return;
+          if (rank(priority) < 2 || !policy.underPressure) problems.push(`${key} shed by pressure`);
+        });
         policy.on('dequeued', ({ key, priority, result }) => {
           const list = waiting[rank(priority)]!;
           const at = list.indexOf(key!);
@@ -227,6 +241,7 @@ describe('loadShedder properties', () => {
             const live = calls.filter((c) => c.controller !== undefined && c.settled === undefined);
             live[op.pick % Math.max(1, live.length)]?.controller?.abort(new Error('gave up'));
           } else if (op.kind === 'advance') await clock.advance(op.ms);
+          else if (op.kind === 'pressure') stressed = op.on;
           else if (config.adaptive) adaptive.current = op.value;
           await check(`step ${i}: ${JSON.stringify(op)}`);
         }
@@ -248,6 +263,8 @@ describe('loadShedder properties', () => {
         }
         expect([policy.running, policy.queued]).toEqual([0, 0]);
         expect(clock.pendingTimers).toBe(0);
+        policy.close();
+        expect(clock.armedTimers).toBe(0);
       }),
       { numRuns: 500 },
     );
