@@ -124,6 +124,30 @@ describe('loadShedder: CoDel', () => {
 });
 
 describe('loadShedder: adaptive LIFO', () => {
+  it('counts a queue of one that keeps being evicted into as standing', async () => {
+    const clock = new VirtualClock();
+    const policy = loadShedder({
+      limit: 1,
+      queue: 1,
+      lifo: true,
+      thresholds: { sheddable: 1 },
+      clock,
+    });
+    const { call, open } = harness(policy);
+    const shed = (e: { reason: string }) => `shed:${e.reason}`;
+    const first = call('run');
+    const waiter = call('s', 'sheddable').catch(shed);
+    await clock.advance(60);
+    const evictor = call('c').catch(shed);
+    await expect(waiter).resolves.toBe('shed:evicted');
+    await clock.advance(60);
+    // The queue has held someone for 120 ms: standing, though its only place changed hands.
+    expect(policy.overloaded).toBe(true);
+    open('run');
+    await first;
+    await expect(evictor).resolves.toBe('shed:codel');
+  });
+
   it('serves first in first out while the queue keeps emptying, newest first once it stands', async () => {
     const clock = new VirtualClock();
     const policy = loadShedder({ limit: 1, queue: 10, lifo: true, codel: false, clock });

@@ -228,6 +228,8 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
    */
   #wait(context: Context, rank: number): Promise<number> {
     const { scope, key } = context;
+    // An eviction empties a queue of one only for a moment: that does not end a standing queue.
+    const wasEmpty = this.#queued === 0;
     if (this.#queued >= this.queueLimit && !this.#evictBelow(rank)) {
       return Promise.reject(this.#shed(rank, 'capacity', key));
     }
@@ -238,7 +240,7 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
       waiter.reject = reject;
     });
     waiter.onAbort = (reason) => this.#abandon(waiter, reason);
-    if (this.#queued === 0) this.#lastEmpty = now;
+    if (wasEmpty) this.#lastEmpty = now;
     this.#lists[rank]!.push(waiter);
     this.#queued++;
     // Waiters join in due order, so a timer already armed is armed for an earlier one.
