@@ -5,6 +5,7 @@ export * from './core/index.js';
 export * from './fallback/index.js';
 export * from './hedge/index.js';
 export * from './keyed/index.js';
+export * from './load-shedder/index.js';
 export * from './rate-limiter/index.js';
 export * from './retry/index.js';
 export * from './retry-budget/index.js';

@@ -5,6 +5,7 @@ import { telemetry as bus, type TelemetryBus } from './core/events.js';
 import type { FallbackEvents } from './fallback/index.js';
 import type { HedgeEvents } from './hedge/index.js';
 import type { KeyedEvents } from './keyed/index.js';
+import type { LoadShedderEvents } from './load-shedder/index.js';
 import type { RateLimiterEvents } from './rate-limiter/index.js';
 import type { RetryEvents } from './retry/index.js';
 import type { AdaptiveThrottleEvents } from './retry-budget/index.js';
@@ -24,6 +25,7 @@ export interface PolicyEventsByKind {
   hedge: HedgeEvents;
   keyed: KeyedEvents;
   'rate-limiter': RateLimiterEvents;
+  'load-shedder': LoadShedderEvents;
   retry: RetryEvents;
   timeout: TimeoutEvents;
 }

@@ -53,6 +53,13 @@ const expected: Record<string, readonly string[]> = {
     'search call 3: HTTP 200',
     'inventory call 3: refused: the inventory pool is full',
   ],
+  'isolation/load-shedder.ts': [
+    'sheddable /batch/8: HTTP 503 (capacity)',
+    'sheddable /batch/7: HTTP 503 (evicted)',
+    'critical /user/4: HTTP 200',
+    'critical: shed 0, running 0, queued 0',
+    'sheddable: shed 4, running 0, queued 0',
+  ],
   'isolation/keyed.ts': [
     'beta.internal: refused, its breaker is open',
     'alpha.internal breaker: closed',
