@@ -4,6 +4,7 @@
  * scale cases, each measurement in a fresh process.
  * `node --expose-gc benchmarks/run.mjs --help` lists the options.
  */
+
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -19,6 +20,7 @@ import {
   markdownReport,
 } from './lib/report.mjs';
 import { runScaleFamily, scaleFamilies } from './lib/scale.mjs';
+import { withProofs } from './lib/sections.mjs';
 
 const usage = `usage: node --expose-gc benchmarks/run.mjs [options]
   --filter TEXT      run only families whose id contains TEXT (repeatable, or comma-separated)
@@ -168,7 +170,7 @@ if (options.json !== undefined) {
   console.log(`wrote ${options.json}`);
 }
 if (options.markdown !== undefined) {
-  write(options.markdown, markdownReport(report));
+  write(options.markdown, withProofs(options.markdown, markdownReport(report)));
   console.log(`wrote ${options.markdown}`);
 }
 process.exit(options.strict && budgets.some((b) => b.status === 'FAIL') ? 1 : 0);

@@ -1,87 +1,78 @@
 /**
- * The simulator's proof of overload protection: one dependency, offered half and then twice
- * its capacity, with no protection, with retries, and with a bulkhead and a timeout. Runs the
- * built package (`npm run build` first; `npm run bench:sim` does both) in virtual time and
- * prints Markdown tables, then how fast the simulation ran on this machine.
- * `node benchmarks/sim/run.mjs [--seed N] [--duration-ms N]`
+ * The simulator's proofs: each file in proofs/ states claims about a policy under load and
+ * checks them in virtual time against the built package (`npm run bench:sim` builds first).
+ * Every run is deterministic under its seed, so the tables are the same on any machine; only
+ * the real time they took differs.
+ *
+ *   node benchmarks/sim/run.mjs [--seed N] [--filter ID]... [--quick] [--markdown] [--strict]
+ *
+ * --quick shortens every scenario (a smoke test; the claims are judged on full runs only);
+ * --markdown writes the tables into benchmarks/RESULTS.md, in the block kept for them;
+ * --strict exits 1 when a claim does not hold.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { backoff, bulkhead, pipeline, retry, timeout } from '../../dist/index.mjs';
-import {
-  dependency,
-  formatResults,
-  formatSeries,
-  latency,
-  openLoop,
-  simulate,
-} from '../../dist/sim/index.mjs';
+import { benchDir } from '../lib/env.mjs';
+import { replacingProofs } from '../lib/sections.mjs';
+import { proofs } from './proofs/index.mjs';
 
 const { values } = parseArgs({
   options: {
     seed: { type: 'string', default: '1' },
-    'duration-ms': { type: 'string', default: '60000' },
+    filter: { type: 'string', multiple: true },
+    quick: { type: 'boolean', default: false },
+    markdown: { type: 'boolean', default: false },
+    strict: { type: 'boolean', default: false },
   },
 });
 const seed = Number(values.seed);
-const durationMs = Number(values['duration-ms']);
+const selected = proofs.filter(
+  (proof) => values.filter === undefined || values.filter.some((f) => proof.id.includes(f)),
+);
 
-// 50 workers at a log-normal latency (median 20 ms, p99 100 ms): about 1,970 calls/s.
-const service = dependency({
-  capacity: 50,
-  latency: latency.logNormal({ medianMs: 20, p99Ms: 100 }),
-});
-const capacityRps = service.capacityRps;
-const deadlineMs = 1_000;
+const bulwark = await import('../../dist/index.mjs');
+const sim = await import('../../dist/sim/index.mjs');
 
-const scenarios = {
-  '0.5x, no policy': { rps: capacityRps / 2 },
-  '2x, no policy': { rps: capacityRps * 2 },
-  '2x, retry (3 attempts) + timeout 250 ms per attempt': {
-    rps: capacityRps * 2,
-    policy: ({ clock, random }) =>
-      pipeline(
-        retry({ maxAttempts: 3, clock, random, backoff: backoff.exponential({ initialMs: 50 }) }),
-        timeout(250, { clock }),
-      ),
-  },
-  '2x, bulkhead (50, queue 25) + timeout 250 ms': {
-    rps: capacityRps * 2,
-    policy: ({ clock }) =>
-      pipeline(bulkhead({ limit: 50, queue: 25, clock }), timeout(250, { clock })),
-  },
-};
-
-const results = {};
-const speed = [];
-for (const [name, { rps, policy }] of Object.entries(scenarios)) {
+const sections = [];
+const verdicts = [];
+for (const proof of selected) {
   const started = performance.now();
-  const result = await simulate({
-    seed,
-    durationMs,
-    load: openLoop({ rps }),
-    dependency: service,
-    policy,
-    deadlineMs,
-  });
-  const realMs = performance.now() - started;
-  results[name] = result;
-  speed.push(
-    `| ${name} | ${result.offered.toLocaleString('en-US')} | ${(result.endMs / 1000).toFixed(1)} | ${realMs.toFixed(0)} | ${Math.round(result.offered / (realMs / 1000)).toLocaleString('en-US')} |`,
-  );
+  const { markdown, claims } = await proof.run({ seed, quick: values.quick, bulwark, sim });
+  const realS = (performance.now() - started) / 1000;
+  const section = [
+    `### ${proof.title}`,
+    '',
+    markdown.trim(),
+    '',
+    ...claims.map((c) => `- ${c.holds ? 'HOLDS' : 'FAILS'}: ${c.claim} — measured ${c.measured}`),
+    '',
+    `(seed ${seed}; ${realS.toFixed(1)} s of real time on Node ${process.version})`,
+  ].join('\n');
+  console.log(`${section}\n`);
+  sections.push(section);
+  for (const c of claims) verdicts.push({ proof: proof.id, ...c });
 }
 
+const failed = verdicts.filter((v) => !v.holds);
 console.log(
-  `Dependency: capacity 50, log-normal latency (median 20 ms, p99 100 ms): ${Math.round(capacityRps)} calls/s. ` +
-    `Open-loop Poisson load for ${durationMs / 1000} s, client deadline ${deadlineMs} ms, seed ${seed}.\n`,
+  `${verdicts.length - failed.length} of ${verdicts.length} claims hold${failed.length > 0 ? `; failing: ${failed.map((f) => `${f.proof}: ${f.claim}`).join('; ')}` : ''}`,
 );
-console.log(formatResults(results));
-console.log('\nTime series of "2x, no policy" (every 10th second):\n');
-console.log(formatSeries(results['2x, no policy'], 10));
-console.log(
-  '\nTime series of "2x, bulkhead (50, queue 25) + timeout 250 ms" (every 10th second):\n',
-);
-console.log(formatSeries(results['2x, bulkhead (50, queue 25) + timeout 250 ms'], 10));
-console.log(`\nSimulation speed (Node ${process.version}):\n`);
-console.log('| scenario | calls | virtual s | real ms | calls per real second |');
-console.log('| --- | --- | --- | --- | --- |');
-console.log(speed.join('\n'));
+
+if (values.markdown) {
+  if (values.quick || values.filter !== undefined) {
+    console.log('not writing RESULTS.md: --quick and --filter runs are partial');
+  } else {
+    const path = join(benchDir, 'RESULTS.md');
+    const body = [
+      '## Simulator proofs',
+      '',
+      `Generated by \`benchmarks/sim/run.mjs\` (seed ${seed}), in virtual time: deterministic, the same on any machine.`,
+      '',
+      ...sections.map((s) => `${s}\n`),
+    ].join('\n');
+    writeFileSync(path, replacingProofs(path, body));
+    console.log(`wrote ${path}`);
+  }
+}
+process.exit(values.strict && failed.length > 0 ? 1 : 0);
