@@ -3,6 +3,7 @@ import {
   BrokenCircuitError,
   BulkheadRejectedError,
   ExecutionRejectedError,
+  HedgeLostError,
   IsolatedCircuitError,
   LoadShedError,
   RateLimitedError,
@@ -22,6 +23,7 @@ describe('errors', () => {
     [new RateLimitedError('limited', 10, 5, 0, 'k'), 'RateLimitedError', 'RATE_LIMITED', true],
     [new LoadShedError('shed', 'codel', 'sheddable', 5), 'LoadShedError', 'LOAD_SHED', true],
     [new ThrottledError('throttled', 0.5), 'ThrottledError', 'THROTTLED', true],
+    [new HedgeLostError(2), 'HedgeLostError', 'HEDGE_LOST', false],
   ] as const)(
     '%s has its name, a stable code and its place in the hierarchy',
     (error, name, code, rejection) => {

@@ -155,6 +155,22 @@ export class ThrottledError extends ExecutionRejectedError {
   }
 }
 
+/**
+ * The abort reason of a hedged attempt that lost the race: another attempt's outcome ended the
+ * call, so this one's `ctx.signal` aborts with this. Not a refusal, and nobody awaits a loser's
+ * outcome: it lets the attempt's own code and logs tell "lost the race" from a caller's abort
+ * or a timeout.
+ */
+export class HedgeLostError extends ResilienceError {
+  /** The attempt whose outcome ended the call. */
+  readonly winner: number;
+
+  constructor(winner: number) {
+    super(`Attempt ${winner} won the hedge race; this attempt is no longer needed`);
+    this.winner = winner;
+  }
+}
+
 const identities: [Function, string][] = [
   [ResilienceError, 'RESILIENCE'],
   [ExecutionRejectedError, 'EXECUTION_REJECTED'],
@@ -165,6 +181,7 @@ const identities: [Function, string][] = [
   [RateLimitedError, 'RATE_LIMITED'],
   [LoadShedError, 'LOAD_SHED'],
   [ThrottledError, 'THROTTLED'],
+  [HedgeLostError, 'HEDGE_LOST'],
 ];
 for (const [type, code] of identities) {
   Object.defineProperties(type.prototype, {

@@ -11,6 +11,7 @@ export {
   BrokenCircuitError,
   BulkheadRejectedError,
   ExecutionRejectedError,
+  HedgeLostError,
   IsolatedCircuitError,
   LoadShedError,
   type LoadShedReason,

@@ -2,12 +2,11 @@ import { AbortScope } from '../core/abort-scope.js';
 import type { AttemptBudget } from '../core/budget.js';
 import type { Clock } from '../core/clock.js';
 import { Context, type ExecutionContext, next } from '../core/context.js';
-import { ExecutionRejectedError, TimeoutError } from '../core/errors.js';
+import { ExecutionRejectedError, HedgeLostError, TimeoutError } from '../core/errors.js';
 import type { PolicyEvents } from '../core/events.js';
 import type { Outcome } from '../core/outcome.js';
 import { verdict } from '../core/validate.js';
 import type { DelayQueue, Due } from './delay-queue.js';
-import { HedgeLostError } from './errors.js';
 
 /** Decides whether an attempt's outcome starts the next attempt instead of ending the call. */
 export type HedgePredicate<T = unknown> = (

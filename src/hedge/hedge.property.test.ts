@@ -1,9 +1,9 @@
 import { getEventListeners } from 'node:events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BulkheadRejectedError } from '../core/errors.js';
+import { BulkheadRejectedError, HedgeLostError } from '../core/errors.js';
 import { VirtualClock } from '../testing/index.js';
-import { HedgeLostError, hedge } from './index.js';
+import { hedge } from './index.js';
 
 /** What an attempt does: answer, fail hedgeably, or be refused (final), after `ms`, or hang. */
 const attemptScript = fc.record({

@@ -1,11 +1,11 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { AttemptBudget } from '../core/budget.js';
-import { BulkheadRejectedError, TimeoutError } from '../core/errors.js';
+import { BulkheadRejectedError, HedgeLostError, TimeoutError } from '../core/errors.js';
 import { pipeline } from '../core/pipeline.js';
 import { VirtualClock } from '../testing/index.js';
 import { timeout } from '../timeout/index.js';
-import { type HedgeEvents, HedgeLostError, hedge } from './index.js';
+import { type HedgeEvents, hedge } from './index.js';
 import { flush, scripted } from './test-helpers.js';
 
 /** Records every event of a policy, in order, as [type, detail]. */

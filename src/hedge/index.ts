@@ -4,5 +4,4 @@ export {
   type HedgeGiveUpReason,
   type HedgePredicate,
 } from './call.js';
-export { HedgeLostError } from './errors.js';
 export { type HedgeOptions, HedgePolicy, hedge, type PercentileDelay } from './hedge.js';
