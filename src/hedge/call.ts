@@ -2,11 +2,11 @@ import { AbortScope } from '../core/abort-scope.js';
 import type { AttemptBudget } from '../core/budget.js';
 import type { Clock } from '../core/clock.js';
 import { Context, type ExecutionContext, next } from '../core/context.js';
+import type { Deadline, DeadlineQueue } from '../core/deadline-queue.js';
 import { ExecutionRejectedError, HedgeLostError, TimeoutError } from '../core/errors.js';
 import type { PolicyEvents } from '../core/events.js';
 import type { Outcome } from '../core/outcome.js';
 import { verdict } from '../core/validate.js';
-import type { DelayQueue, Due } from './delay-queue.js';
 
 /** Decides whether an attempt's outcome starts the next attempt instead of ending the call. */
 export type HedgePredicate<T = unknown> = (
@@ -70,7 +70,7 @@ export interface HedgeRuntime {
   readonly name: string;
   readonly maxHedges: number;
   readonly clock: Clock;
-  readonly queue: DelayQueue;
+  readonly queue: DeadlineQueue;
   readonly budget: AttemptBudget | undefined;
   readonly shouldHedge: HedgePredicate | undefined;
   readonly events: PolicyEvents<HedgeEvents>;
@@ -106,9 +106,9 @@ export class Attempt implements AttemptState {
  * its original attempt, whose state it holds itself so that a call whose original wins
  * allocates no attempt object.
  */
-export class HedgedCall implements Due, AttemptState {
-  prev: Due | undefined = undefined;
-  next: Due | undefined = undefined;
+export class HedgedCall implements Deadline, AttemptState {
+  prev: Deadline | undefined = undefined;
+  next: Deadline | undefined = undefined;
   queued = false;
   index = -1;
   due = 0;

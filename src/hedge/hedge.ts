@@ -1,6 +1,7 @@
 import { type AttemptBudget, isAttemptBudget } from '../core/budget.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import type { Context } from '../core/context.js';
+import { DeadlineQueue } from '../core/deadline-queue.js';
 import { BasePolicy, type PolicyOptions } from '../core/policy.js';
 import {
   checkClock,
@@ -11,7 +12,6 @@ import {
   invalid,
 } from '../core/validate.js';
 import { HedgedCall, type HedgeEvents, type HedgePredicate, type HedgeRuntime } from './call.js';
-import { DelayQueue } from './delay-queue.js';
 import { LatencyWindow } from './latency-window.js';
 
 /** A hedge delay that follows the latency of the calls themselves. */
@@ -124,7 +124,7 @@ export class HedgePolicy<T = unknown> extends BasePolicy<HedgeEvents, T> {
 
 /** The state the calls of one policy share. */
 class Runtime implements HedgeRuntime {
-  readonly queue: DelayQueue;
+  readonly queue: DeadlineQueue;
   readonly observes: boolean;
   delayMs: number;
 
@@ -138,7 +138,7 @@ class Runtime implements HedgeRuntime {
     readonly minMs: number,
     readonly window: LatencyWindow | undefined,
   ) {
-    this.queue = new DelayQueue(clock);
+    this.queue = new DeadlineQueue(clock, false);
     this.observes = window !== undefined;
     this.delayMs = minMs;
   }

@@ -1,10 +1,10 @@
 import { AbortScope } from '../core/abort-scope.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { type Context, type ExecutionContext, next } from '../core/context.js';
+import { type Deadline, DeadlineQueue } from '../core/deadline-queue.js';
 import { TimeoutError } from '../core/errors.js';
 import { BasePolicy, describe, type PolicyOptions } from '../core/policy.js';
 import { checkClock, checkOneOf, checkOptions, invalid } from '../core/validate.js';
-import { type Deadline, DeadlineQueue } from './deadline-queue.js';
 
 export type TimeoutStrategy = 'cooperative' | 'aggressive';
 

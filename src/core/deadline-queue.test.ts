@@ -123,6 +123,61 @@ describe('DeadlineQueue', () => {
   });
 });
 
+describe('DeadlineQueue that does not hold the process (a hedge delay)', () => {
+  /** A plain due entry; `fired` records the dues that expired. */
+  function entry(due: number, fired: number[]): Deadline {
+    return {
+      prev: undefined,
+      next: undefined,
+      queued: false,
+      index: -1,
+      due,
+      expire() {
+        fired.push(due);
+      },
+    };
+  }
+
+  it("keeps its one timer unref'd throughout, and removed entries never fire", async () => {
+    const clock = new VirtualClock();
+    const queue = new DeadlineQueue(clock, false);
+    const fired: number[] = [];
+    const a = entry(100, fired);
+    const b = entry(40, fired);
+    queue.add(a);
+    queue.add(b);
+    expect([clock.pendingTimers, clock.armedTimers]).toEqual([0, 1]);
+    queue.remove(a);
+    queue.remove(b);
+    queue.remove(b);
+    expect(queue.size).toBe(0);
+    queue.add(entry(120, fired));
+    expect([clock.pendingTimers, clock.armedTimers]).toEqual([0, 1]);
+    await clock.runAll();
+    expect(fired).toEqual([120]);
+    expect(clock.armedTimers).toBe(0);
+  });
+
+  it('clears its timer when it empties on a clock that cannot unref', async () => {
+    const clock = new VirtualClock();
+    const plain = {
+      now: () => clock.now(),
+      setTimeout: (callback: () => void, ms: number) => clock.setTimeout(callback, ms),
+      clearTimeout: (handle: unknown) => clock.clearTimeout(handle),
+    };
+    const queue = new DeadlineQueue(plain, false);
+    const fired: number[] = [];
+    const a = entry(100, fired);
+    queue.add(a);
+    expect(clock.pendingTimers).toBe(1);
+    queue.remove(a);
+    expect(clock.armedTimers).toBe(0);
+    queue.add(entry(50, fired));
+    await clock.runAll();
+    expect(fired).toEqual([50]);
+  });
+});
+
 type Command =
   | { op: 'add'; inMs: number }
   | { op: 'remove'; pick: number }

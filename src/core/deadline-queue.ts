@@ -1,6 +1,6 @@
-import type { Clock, TimerHandle } from '../core/clock.js';
-import { type Linked, LinkedList } from '../core/linked-list.js';
+import type { Clock, TimerHandle } from './clock.js';
 import { DeadlineHeap, type HeapEntry } from './deadline-heap.js';
+import { type Linked, LinkedList } from './linked-list.js';
 
 /** One armed deadline: a node of the queue's list or an entry of its heap, never both. */
 export interface Deadline extends Linked<Deadline>, HeapEntry {
@@ -9,18 +9,22 @@ export interface Deadline extends Linked<Deadline>, HeapEntry {
 }
 
 /**
- * The deadlines of one timeout policy, served by a single clock timer armed for the earliest.
+ * The deadlines of one policy (a timeout's expiries, a hedge's delays), served by a single
+ * clock timer armed for the earliest.
  *
  * One policy's deadlines mostly arrive in order (now + the same budget): those are appended to
  * a sorted linked list in O(1) and leave it in O(1). A deadline earlier than the list's tail (a
  * caller's own `deadline`, a per-call budget) goes into a binary heap instead, in O(log n), and
  * leaves it in O(log n). The earliest deadline is the earlier of the two heads.
  *
- * Finishing a call removes its deadline but leaves the timer alone: a timer that fires early
- * simply re-arms for the new earliest. When the queue empties the timer stays armed but unref'd
- * (if the clock can), so the next call re-refs it instead of arming a timer of its own. A
- * stream of calls that finish in time thus costs about one timer per budget period, and an
- * idle policy never keeps the process alive.
+ * Removing a deadline leaves the timer alone: a timer that fires early simply re-arms for the
+ * new earliest, so a stream of calls that finish in time costs about one timer per period, not
+ * one per call. What keeps the process alive depends on `holdsProcess`:
+ * - true (a timeout): the timer is ref'd while anything waits; when the queue empties it stays
+ *   armed but unref'd (if the clock can), and the next deadline re-refs it;
+ * - false (a hedge delay, whose call holds its own I/O): the timer is unref'd as soon as it is
+ *   armed, and nothing toggles per call.
+ * A clock that cannot unref has the timer cleared whenever the queue empties.
  */
 export class DeadlineQueue {
   readonly #list = new LinkedList<Deadline>();
@@ -30,7 +34,10 @@ export class DeadlineQueue {
   #refed = false;
   readonly #fire = (): void => this.#onTimer();
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly holdsProcess = true,
+  ) {}
 
   /** How many deadlines are waiting. */
   get size(): number {
@@ -43,7 +50,7 @@ export class DeadlineQueue {
     if (tail === undefined || tail.due <= due) this.#list.push(deadline);
     else this.#heap.push(deadline);
     if (due < this.#armedFor) this.#arm(due);
-    else if (!this.#refed) {
+    else if (!this.#refed && this.holdsProcess) {
       this.clock.ref!(this.#timer);
       this.#refed = true;
     }
@@ -65,9 +72,13 @@ export class DeadlineQueue {
   #arm(due: number): void {
     if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
     this.#armedFor = due;
-    this.#refed = true;
     // Any finite span, however long: the clock, not this queue, deals with timer limits.
     this.#timer = this.clock.setTimeout(this.#fire, Math.max(0, due - this.clock.now()));
+    this.#refed = true;
+    if (!this.holdsProcess && this.clock.unref !== undefined) {
+      this.clock.unref(this.#timer);
+      this.#refed = false;
+    }
   }
 
   /** Nothing is waiting: let the timer run out unref'd, or clear it if the clock cannot. */
