@@ -1,2 +1,4 @@
+import overload from './overload.mjs';
+
 /** The proofs `benchmarks/sim/run.mjs` runs, in the order of the issue that asked for them. */
-export const proofs = [];
+export const proofs = [overload];
