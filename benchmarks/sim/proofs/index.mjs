@@ -1,4 +1,5 @@
 import overload from './overload.mjs';
+import priorities from './priorities.mjs';
 
 /** The proofs `benchmarks/sim/run.mjs` runs, in the order of the issue that asked for them. */
-export const proofs = [overload];
+export const proofs = [overload, priorities];

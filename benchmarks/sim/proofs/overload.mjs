@@ -28,8 +28,7 @@ export default {
     const capacityRps = service.capacityRps;
     const shedder = ({ clock }) =>
       loadShedder({ limit: CAPACITY, queue: QUEUE, lifo: true, clock });
-    const fifo = ({ clock }) =>
-      loadShedder({ limit: CAPACITY, queue: QUEUE, codel: false, clock });
+    const fifo = ({ clock }) => loadShedder({ limit: CAPACITY, queue: QUEUE, codel: false, clock });
     const guard = ({ clock }) =>
       pipeline(bulkhead({ limit: CAPACITY, queue: QUEUE, clock }), timeout(250, { clock }));
 
