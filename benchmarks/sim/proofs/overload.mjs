@@ -97,6 +97,8 @@ export default {
       '| scenario | admitted | p50 ms | p99 ms | p99 / unloaded p99 | shed | wasted (served after the client left) |',
       '| --- | --- | --- | --- | --- | --- | --- |',
       ...admittedRows,
+      '',
+      `Without a shedder the dependency's queue grows by the excess every second; within about a second every call waits past its deadline and the workers serve answers nobody waits for (the wasted column). With it, the excess is refused at the door and the work admitted is served at the unloaded latency. At exactly 1x the shedder refuses ${pct((results['1x, load shedder'].outcomes.LOAD_SHED ?? 0) / results['1x, load shedder'].offered)} of calls: at full utilisation bursts make the queue stand for an interval now and then, and CoDel drops its waiters older than 10 ms, trading goodput of ${pct(results['1x, no policy'].goodput.ofCapacity - results['1x, load shedder'].goodput.ofCapacity)} of capacity for a p99 of ${ms(results['1x, load shedder'].latency.admitted.p99)} ms instead of ${ms(results['1x, no policy'].latency.admitted.p99)} ms.`,
     ].join('\n');
     return { markdown, claims };
   },
