@@ -17,7 +17,7 @@ export default {
   title: '1. Overload: a load shedder (CoDel + LIFO) at 1x, 2x and 5x capacity',
   async run({ seed, quick, bulwark, sim }) {
     const { bulkhead, loadShedder, pipeline, timeout } = bulwark;
-    const { dependency, formatResults, latency, openLoop, simulate } = sim;
+    const { dependency, formatResults, formatSeries, latency, openLoop, simulate } = sim;
     const durationMs = quick ? 5_000 : 30_000;
     // Requests of tens of milliseconds: the scale CoDel's defaults (target 5 ms, interval
     // 100 ms) are made for, so they are kept.
@@ -98,7 +98,15 @@ export default {
       '| --- | --- | --- | --- | --- | --- | --- |',
       ...admittedRows,
       '',
-      `Without a shedder the dependency's queue grows by the excess every second; within about a second every call waits past its deadline and the workers serve answers nobody waits for (the wasted column). With it, the excess is refused at the door and the work admitted is served at the unloaded latency. At exactly 1x the shedder refuses ${pct((results['1x, load shedder'].outcomes.LOAD_SHED ?? 0) / results['1x, load shedder'].offered)} of calls: at full utilisation bursts make the queue stand for an interval now and then, and CoDel drops its waiters older than 10 ms, trading goodput of ${pct(results['1x, no policy'].goodput.ofCapacity - results['1x, load shedder'].goodput.ofCapacity)} of capacity for a p99 of ${ms(results['1x, load shedder'].latency.admitted.p99)} ms instead of ${ms(results['1x, no policy'].latency.admitted.p99)} ms.`,
+      `Without a shedder the dependency's queue grows by the excess every second; within about a second every call waits past its deadline and the workers serve answers nobody waits for (the wasted column; the admitted p99 of 1,000 ms is the deadline, where the client gives up). With it, the excess is refused at the door and the work admitted is served at the unloaded latency. At exactly 1x the shedder refuses ${pct((results['1x, load shedder'].outcomes.LOAD_SHED ?? 0) / results['1x, load shedder'].offered)} of calls: at full utilisation bursts make the queue stand for an interval now and then, and CoDel drops its waiters older than 10 ms, trading goodput of ${pct(results['1x, no policy'].goodput.ofCapacity - results['1x, load shedder'].goodput.ofCapacity)} of capacity for a p99 of ${ms(results['1x, load shedder'].latency.admitted.p99)} ms instead of ${ms(results['1x, no policy'].latency.admitted.p99)} ms.`,
+      '',
+      'Time series of "2x, no policy" (every 5th second): the collapse.',
+      '',
+      formatSeries(results['2x, no policy'], 5),
+      '',
+      'Time series of "2x, load shedder" (every 5th second):',
+      '',
+      formatSeries(results['2x, load shedder'], 5),
     ].join('\n');
     return { markdown, claims };
   },
