@@ -30,8 +30,8 @@ const after = settledHeap();
 report({
   variant,
   count,
-  keysKept: limiter.size,
-  bytesPerKey: (after - before) / limiter.size,
+  keysKept: limiter.store.size,
+  bytesPerKey: (after - before) / limiter.store.size,
   heapDeltaMB: (after - before) / 2 ** 20,
   rssMB: process.memoryUsage.rss() / 2 ** 20,
   callNs,
