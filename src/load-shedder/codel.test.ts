@@ -124,28 +124,33 @@ describe('loadShedder: CoDel', () => {
 });
 
 describe('loadShedder: adaptive LIFO', () => {
-  it('counts a queue of one that keeps being evicted into as standing', async () => {
+  it('judges a standing queue per priority: sheddable waiters standing do not doom a critical one', async () => {
     const clock = new VirtualClock();
     const policy = loadShedder({
       limit: 1,
-      queue: 1,
+      queue: 2,
       lifo: true,
       thresholds: { sheddable: 1 },
       clock,
     });
-    const { call, open } = harness(policy);
+    const { started, call, open } = harness(policy);
     const shed = (e: { reason: string }) => `shed:${e.reason}`;
     const first = call('run');
     const waiter = call('s', 'sheddable').catch(shed);
-    await clock.advance(60);
-    const evictor = call('c').catch(shed);
-    await expect(waiter).resolves.toBe('shed:evicted');
-    await clock.advance(60);
-    // The queue has held someone for 120 ms: standing, though its only place changed hands.
+    await clock.advance(105);
+    const critical = call('c');
+    await clock.advance(15);
+    // The sheddable queue has stood for 120 ms: the shedder is overloaded...
     expect(policy.overloaded).toBe(true);
     open('run');
     await first;
-    await expect(evictor).resolves.toBe('shed:codel');
+    await flush();
+    // ...but the critical queue has held its waiter 15 ms only, not a whole interval: past
+    // twice the target, yet it runs; the sheddable one, 120 ms old, is shed.
+    expect(started).toEqual(['run', 'c']);
+    open('c');
+    await expect(critical).resolves.toBe('c');
+    await expect(waiter).resolves.toBe('shed:codel');
   });
 
   it('serves first in first out while the queue keeps emptying, newest first once it stands', async () => {

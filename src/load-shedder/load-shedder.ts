@@ -54,8 +54,8 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
   #queued = 0;
   readonly #runningBy = [0, 0, 0, 0];
   readonly #shedBy = [0, 0, 0, 0];
-  /** When the queue last went from empty to not empty. */
-  #lastEmpty = 0;
+  /** By rank: when that priority's queue last went from empty to not empty. */
+  readonly #lastEmpty = [0, 0, 0, 0];
   /** Smoothed service time of the calls the shedder timed; undefined before the first. */
   #serviceMs: number | undefined;
   /** One timer for every queue timeout, armed for the earliest head's. */
@@ -228,8 +228,8 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
    */
   #wait(context: Context, rank: number): Promise<number> {
     const { scope, key } = context;
-    // An eviction empties a queue of one only for a moment: that does not end a standing queue.
-    const wasEmpty = this.#queued === 0;
+    // An eviction only ever empties a lower priority's queue, never this one.
+    const wasEmpty = this.#lists[rank]!.size === 0;
     if (this.#queued >= this.queueLimit && !this.#evictBelow(rank)) {
       return Promise.reject(this.#shed(rank, 'capacity', key));
     }
@@ -240,7 +240,7 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
       waiter.reject = reject;
     });
     waiter.onAbort = (reason) => this.#abandon(waiter, reason);
-    if (wasEmpty) this.#lastEmpty = now;
+    if (wasEmpty) this.#lastEmpty[rank] = now;
     this.#lists[rank]!.push(waiter);
     this.#queued++;
     // Waiters join in due order, so a timer already armed is armed for an earlier one.
@@ -281,7 +281,10 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
       const waiter = this.#pick(now);
       const waitedMs = now - waiter.since;
       // Every dequeue is a CoDel sample, whether or not the queue already stands.
-      if (codel !== undefined && (codel.drop(waitedMs, now) || this.#tooOld(waitedMs, now))) {
+      if (
+        codel !== undefined &&
+        (codel.drop(waitedMs, now) || this.#tooOld(waitedMs, waiter.rank, now))
+      ) {
         this.#drop(waiter, 'codel', now);
         continue;
       }
@@ -291,9 +294,11 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
       this.#left(waiter, 'started', waitedMs);
       waiter.resolve(this.#running);
     }
-    if (codel !== undefined && this.#overloadedAt(now)) {
-      // Served newest first, the oldest waiters would never come up for CoDel to judge.
-      for (const list of this.#lists) {
+    if (codel === undefined) return;
+    // Served newest first, the oldest waiters would never come up for CoDel to judge.
+    for (let rank = 0; rank < this.#lists.length; rank++) {
+      const list = this.#lists[rank]!;
+      if (codel.overloaded || this.#standing(rank, now)) {
         for (let head = list.head; head !== undefined; head = list.head) {
           if (now - head.since <= codel.sloughMs) break;
           this.#drop(head, 'codel', now);
@@ -308,24 +313,31 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
    * which still holds when newest-first service keeps every served wait short).
    */
   #overloadedAt(now: number): boolean {
-    return this.#codel?.overloaded === true || this.#standing(now);
+    if (this.#codel?.overloaded === true) return true;
+    for (let rank = 0; rank < this.#lists.length; rank++)
+      if (this.#standing(rank, now)) return true;
+    return false;
   }
 
-  #standing(now: number): boolean {
-    return this.#queued > 0 && now - this.#lastEmpty >= this.#intervalMs;
+  /**
+   * Whether a priority's own queue has not been empty for a whole interval: a standing queue of
+   * sheddable calls says nothing about the critical ones, which are served before them.
+   */
+  #standing(rank: number, now: number): boolean {
+    return this.#lists[rank]!.size > 0 && now - this.#lastEmpty[rank]! >= this.#intervalMs;
   }
 
-  /** A waiter that a standing queue should not serve any more. */
-  #tooOld(waitedMs: number, now: number): boolean {
-    return waitedMs > this.#codel!.sloughMs && this.#standing(now);
+  /** A waiter that its standing queue should not serve any more. */
+  #tooOld(waitedMs: number, rank: number, now: number): boolean {
+    return waitedMs > this.#codel!.sloughMs && this.#standing(rank, now);
   }
 
   /** The next waiter to serve: the most critical priority's oldest, or its newest under LIFO. */
   #pick(now: number): Waiter {
-    const newest = this.#lifo && this.#standing(now);
-    for (const list of this.#lists) {
-      const waiter = newest ? list.tail : list.head;
-      if (waiter !== undefined) return waiter;
+    for (let rank = 0; rank < this.#lists.length; rank++) {
+      const list = this.#lists[rank]!;
+      if (list.size === 0) continue;
+      return this.#lifo && this.#standing(rank, now) ? list.tail! : list.head!;
     }
     throw new Error('unreachable: a non-empty queue with no waiter');
   }
