@@ -1,2 +1,4 @@
 /** The proofs `benchmarks/sim/run.mjs` runs, in the order of the issue that asked for them. */
-export const proofs = [];
+import rateLimit from './rate-limit.mjs';
+
+export const proofs = [rateLimit];
