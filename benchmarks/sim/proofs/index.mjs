@@ -1,4 +1,5 @@
 /** The proofs `benchmarks/sim/run.mjs` runs, in the order of the issue that asked for them. */
 import rateLimit from './rate-limit.mjs';
+import retryStorm from './retry-storm.mjs';
 
-export const proofs = [rateLimit];
+export const proofs = [retryStorm, rateLimit];
