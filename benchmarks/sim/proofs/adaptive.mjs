@@ -184,6 +184,17 @@ export default {
         summary,
       ),
       '',
+      'How to read it: aimd with refusals learns of overload the instant it happens and backs ' +
+        'off by 10% per refusal, so it saw-tooths just under the capacity. With only a timeout ' +
+        'it hears nothing until latency has doubled, then a whole round of slow calls comes back ' +
+        'at once and each one cuts the limit by 10%: it swings between its min and max. Vegas ' +
+        'reads the queue as limit x (1 - rttNoLoad / rtt), where rttNoLoad is the lowest RTT it ' +
+        'has seen: with a latency spread that alone reads as a queue, and with its defaults ' +
+        '(keep the queue between 3 and 6 calls below a limit of 100) it holds the limit where ' +
+        "the spread's queue reaches 6, whatever the capacity. Gradient2 compares the latest RTT " +
+        'with its own long-run average, which follows the steady queueing latency up, so it ' +
+        'keeps adding its queueSize until max.',
+      '',
       `The limit over time (${Object.keys(models)[0]}), every ${every / 1000} s:`,
       '',
       table(['t (s)', 'capacity', ...main.map((r) => r.name)], seriesRows),
