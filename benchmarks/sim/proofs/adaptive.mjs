@@ -58,7 +58,7 @@ export default {
   id: 'adaptive',
   title: '5. Adaptive concurrency: the limit follows the capacity down and up',
   async run({ seed, quick, bulwark, sim }) {
-    const { adaptiveLimit, bulkhead, pipeline, ExecutionRejectedError } = bulwark;
+    const { adaptiveLimit, bulkhead, pipeline, timeout, ExecutionRejectedError } = bulwark;
     const phaseMs = quick ? 5_000 : 30_000;
 
     // A dependency that refuses what it cannot start answers, say, 503: thrown inside the
@@ -84,6 +84,11 @@ export default {
         algorithm: 'aimd',
         options: { timeoutMs: 100 },
         signal: 'calls slower than 100 ms',
+      },
+      'aimd, timeout(100) inside': {
+        algorithm: 'aimd',
+        timeoutMs: 100,
+        signal: 'calls cut off at 100 ms',
       },
       vegas: { algorithm: 'vegas', signal: 'latency (queueing)' },
       gradient2: { algorithm: 'gradient2', signal: 'latency (queueing)' },
@@ -117,7 +122,8 @@ export default {
             trace = [[0, limit.current]];
             limit.on('limitChange', ({ to }) => trace.push([clock.now() - start, to]));
             const pool = bulkhead({ limit, queue: Infinity, clock });
-            return setup.refuses ? pipeline(pool, refusalsAsDrops) : pool;
+            if (setup.refuses) return pipeline(pool, refusalsAsDrops);
+            return setup.timeoutMs ? pipeline(pool, timeout(setup.timeoutMs, { clock })) : pool;
           },
         });
         runs.push({ modelName, name, setup, result, trace, phases: judge(trace, phaseMs) });
@@ -160,7 +166,9 @@ export default {
         'and gradient2 within 20-200, vegas 1-1000). Each algorithm sees overload its own way: ' +
         'for aimd the dependency refuses a call that finds every worker busy (no queue), and ' +
         'the refusal is thrown inside the bulkhead as an `ExecutionRejectedError`, a drop; a ' +
-        'second aimd row has no refusals, only `timeoutMs: 100` (twice the median); vegas and ' +
+        'second aimd row has no refusals, only `timeoutMs: 100` (twice the median), and a third ' +
+        'a `timeout(100)` policy inside the bulkhead that cuts calls off (the dependency keeps ' +
+        'working on them, as most servers do); vegas and ' +
         'gradient2 face a dependency that queues without bound, so they see latency grow. The ' +
         "limit is read at every `limitChange` event, on the run's virtual clock. " +
         `Seed ${seed}.`,
