@@ -128,8 +128,8 @@ export default {
       '',
       "How to read it: the budget's allowance is 20% of the calls in its last 10 s plus the " +
         'floor. When the outage starts, the window holds 10 s of healthy calls and no retries, ' +
-        'so the whole allowance is spent in the first second of the outage; after that the ' +
-        'window is full of retries and only first attempts go out. The throttle with its 2 min ' +
+        'so the allowance is spent within the first seconds of the outage; after that the ' +
+        'window is full of retries and almost only first attempts go out. The throttle with its 2 min ' +
         'window starts refusing only once requests pass k = 2 times the accepts it remembers from ' +
         'before the outage, late in the outage, and keeps refusing some calls after it. With a ' +
         '10 s window it refuses sooner, but once the pre-outage accepts have aged out it refuses ' +
