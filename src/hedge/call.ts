@@ -284,7 +284,9 @@ export class HedgedCall implements Deadline, AttemptState {
     }
     const key = this.outer.key;
     if (reason === 'success') {
-      if (runtime.observes) runtime.observe(runtime.clock.now() - winner.start);
+      // The call's latency, from its first attempt: a hedge that won is timed from the call's
+      // start, not its own, or fast hedges would drag the percentile down and hedge ever more.
+      if (runtime.observes) runtime.observe(runtime.clock.now() - this.start);
       if (runtime.events.enabled) {
         runtime.events.emit('success', {
           key,

@@ -16,7 +16,7 @@ import { LatencyWindow } from './latency-window.js';
 
 /** A hedge delay that follows the latency of the calls themselves. */
 export interface PercentileDelay {
-  /** Which percentile of the winning attempts' latencies, in (0, 100]: 95 for p95. Required. */
+  /** Which percentile of successful calls' latencies, in (0, 100]: 95 for p95. Required. */
   percentile: number;
   /**
    * The floor, in milliseconds: the delay never goes below it, and it is the delay until the
@@ -31,7 +31,7 @@ export interface HedgeOptions<T = unknown> extends PolicyOptions {
   /**
    * How long to wait for an outcome before starting the next attempt, counted from the start of
    * the latest one: milliseconds >= 0 (0 starts every attempt at once), or a
-   * {@link PercentileDelay} computed from the latencies of recent winning attempts. Required.
+   * {@link PercentileDelay} computed from the latencies of recent successful calls. Required.
    */
   delayMs: number | PercentileDelay;
   /** Most extra attempts per call, besides the original: an integer >= 0. Default 1. */
