@@ -92,6 +92,33 @@ export default {
       },
       vegas: { algorithm: 'vegas', signal: 'latency (queueing)' },
       gradient2: { algorithm: 'gradient2', signal: 'latency (queueing)' },
+      // The same, fed one aggregate sample per window (WindowedLimit's remedy).
+      'aimd, window': {
+        algorithm: 'aimd',
+        refuses: true,
+        windowed: true,
+        signal: 'refusals beyond capacity',
+      },
+      'aimd, timeoutMs 100, window': {
+        algorithm: 'aimd',
+        options: { timeoutMs: 100 },
+        windowed: true,
+        signal: 'calls slower than 100 ms',
+      },
+      'aimd, timeout(100) inside, window': {
+        algorithm: 'aimd',
+        timeoutMs: 100,
+        windowed: true,
+        signal: 'calls cut off at 100 ms',
+      },
+      'vegas, window': { algorithm: 'vegas', windowed: true, signal: 'latency (queueing)' },
+      'gradient2, window': { algorithm: 'gradient2', windowed: true, signal: 'latency (queueing)' },
+      // Not the defaults: longer windows (less noise in each window's RTT) reporting the median.
+      'vegas, window { minMs: 250, rtt: 0.5 }': {
+        algorithm: 'vegas',
+        windowed: { minMs: 250, rtt: 0.5 },
+        signal: 'latency (queueing)',
+      },
     };
 
     const runs = [];
@@ -117,6 +144,7 @@ export default {
               algorithm: setup.algorithm,
               ...(setup.algorithm === 'vegas' ? { random } : {}),
               ...setup.options,
+              ...(setup.windowed ? { window: setup.windowed, clock } : {}),
             });
             const start = clock.now();
             trace = [[0, limit.current]];
