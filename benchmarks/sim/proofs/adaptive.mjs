@@ -229,7 +229,12 @@ export default {
         '(keep the queue between 3 and 6 calls below a limit of 100) it holds the limit where ' +
         "the spread's queue reaches 6, whatever the capacity. Gradient2 compares the latest RTT " +
         'with its own long-run average, which follows the steady queueing latency up, so it ' +
-        'keeps adding its queueSize until max.',
+        'keeps adding its queueSize until max. The rows marked "window" feed the same ' +
+        'algorithms one sample per window (`window: true`: about two round trips, at least ' +
+        '100 ms, at least 10 calls; the mean RTT, the most calls in flight, any drop), on the ' +
+        "run's clock: a round of slow calls then backs aimd off once, and vegas compares " +
+        'window means, whose spread is far smaller than that of single calls. The last row ' +
+        'is not the defaults: 250 ms windows reporting the median.',
       '',
       `The limit over time (${Object.keys(models)[0]}), every ${every / 1000} s:`,
       '',
