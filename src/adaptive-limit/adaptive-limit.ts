@@ -36,7 +36,7 @@ interface CommonOptions {
    * Netflix's WindowedLimit does: `true` for the defaults, an object to tune them, `false` for
    * one update per call. Default: false.
    */
-  window?: boolean | WindowOptions;
+  window?: boolean | AdaptiveWindowOptions;
   /**
    * Where a window's time comes from; give it the same clock as the bulkhead or load shedder
    * that feeds the limit (a `VirtualClock` in tests). Read only with `window`. Default: the
@@ -46,7 +46,7 @@ interface CommonOptions {
 }
 
 /** How samples are gathered into windows (see `AdaptiveLimitOptions.window`). */
-export interface WindowOptions {
+export interface AdaptiveWindowOptions {
   /**
    * A window spans twice the lowest RTT in it (about one round trip), but at least this many
    * milliseconds: a number >= 0. Default: 100.
