@@ -1,14 +1,18 @@
+import { type Clock, systemClock } from '../core/clock.js';
 import { type Disposer, type Listener, PolicyEvents } from '../core/events.js';
 import type { ConcurrencyLimit } from '../core/limit.js';
 import { describe } from '../core/policy.js';
 import {
+  checkClock,
   checkFunction,
   checkInteger,
+  checkMs,
   checkOneOf,
   checkOptions,
   invalid,
 } from '../core/validate.js';
 import { Aimd, Gradient2, type Rule, Vegas } from './algorithms.js';
+import { SampleWindow } from './window.js';
 
 /** The update rules on offer, after Netflix concurrency-limits. */
 export type AdaptiveAlgorithm = 'aimd' | 'gradient2' | 'vegas';
@@ -27,6 +31,39 @@ interface CommonOptions {
   min?: number;
   /** The highest the limit goes: an integer >= min. Default: 200 for aimd and gradient2, 1000 for vegas. */
   max?: number;
+  /**
+   * Feed the algorithm one aggregate sample per window of calls instead of one per call, as
+   * Netflix's WindowedLimit does: `true` for the defaults, an object to tune them, `false` for
+   * one update per call. Default: false.
+   */
+  window?: boolean | AdaptiveWindowOptions;
+  /**
+   * Where a window's time comes from; give it the same clock as the bulkhead or load shedder
+   * that feeds the limit (a `VirtualClock` in tests). Read only with `window`. Default: the
+   * system clock.
+   */
+  clock?: Clock;
+}
+
+/** How samples are gathered into windows (see `AdaptiveLimitOptions.window`). */
+export interface AdaptiveWindowOptions {
+  /**
+   * A window spans twice the lowest RTT in it (about one round trip), but at least this many
+   * milliseconds: a number >= 0. Default: 100.
+   */
+  minMs?: number;
+  /** ... and at most this many milliseconds: a number >= minMs. Default: 1000. */
+  maxMs?: number;
+  /**
+   * A window closes only once it holds this many samples, however long that takes: an
+   * integer >= 1. Default: 10.
+   */
+  minSamples?: number;
+  /**
+   * The RTT a window reports: `'average'` (the mean) or a percentile in (0, 1], such as 0.9,
+   * taken over up to 256 of the window's RTTs chosen uniformly. Default: 'average'.
+   */
+  rtt?: 'average' | number;
 }
 
 export interface AimdOptions extends CommonOptions {
@@ -110,6 +147,10 @@ export class AdaptiveLimit implements ConcurrencyLimit {
   readonly max: number;
   readonly #rule: Rule;
   readonly #events: PolicyEvents<AdaptiveLimitEvents>;
+  readonly #window: SampleWindow | undefined;
+  readonly #clock: Clock;
+  /** AIMD counts a call slower than its timeoutMs as a drop; the others never do. */
+  readonly #slowMs: number;
   #current: number;
 
   constructor(options: AdaptiveLimitOptions) {
@@ -149,6 +190,10 @@ export class AdaptiveLimit implements ConcurrencyLimit {
     this.max = max;
     this.#current = initial;
     this.#rule = makeRule(this.name, algorithm, opts, initial, min, max);
+    this.#slowMs =
+      algorithm === 'aimd' ? ((opts.timeoutMs as number | undefined) ?? 5000) : Infinity;
+    this.#clock = checkClock(this.name, opts.clock, systemClock);
+    this.#window = makeWindow(this.name, opts.window, this.#clock);
     this.#events = new PolicyEvents<AdaptiveLimitEvents>(this.name, KIND);
   }
 
@@ -157,15 +202,30 @@ export class AdaptiveLimit implements ConcurrencyLimit {
     return this.#current;
   }
 
+  /** Whether samples are gathered into windows (the `window` option). */
+  get windowed(): boolean {
+    return this.#window !== undefined;
+  }
+
   /**
    * Reports one call. A sample whose `rttMs` or `inflight` is not a number >= 0 (NaN, a
    * negative duration from a clock that stepped back) is ignored; RTTs are taken within
-   * [1 ns, 1e12 ms].
+   * [1 ns, 1e12 ms]. With `window`, the algorithm moves only on the sample that closes one.
    */
   sample(rttMs: number, inflight: number, dropped: boolean): void {
     if (!(rttMs >= 0) || !(inflight >= 0)) return;
-    const rtt = rttMs < MIN_RTT_MS ? MIN_RTT_MS : rttMs > MAX_RTT_MS ? MAX_RTT_MS : rttMs;
-    const estimate = this.#rule.update(rtt, inflight, dropped === true);
+    let rtt = rttMs < MIN_RTT_MS ? MIN_RTT_MS : rttMs > MAX_RTT_MS ? MAX_RTT_MS : rttMs;
+    let n = inflight;
+    let drop = dropped === true;
+    const win = this.#window;
+    if (win !== undefined) {
+      const closed = win.add(this.#clock.now(), rtt, inflight, drop || rtt > this.#slowMs);
+      if (closed === undefined) return;
+      rtt = closed.rtt;
+      n = closed.inflight;
+      drop = closed.dropped;
+    }
+    const estimate = this.#rule.update(rtt, n, drop);
     const next = Math.min(this.max, Math.max(this.min, Math.floor(estimate)));
     if (next === this.#current || !(next >= this.min)) return;
     const from = this.#current;
@@ -221,6 +281,45 @@ function makeRule(
       return new Vegas(initial, min, max, smoothing, probe, random);
     }
   }
+}
+
+const WINDOW_OPTIONS = ['minMs', 'maxMs', 'minSamples', 'rtt'];
+
+function makeWindow(name: string, value: unknown, clock: Clock): SampleWindow | undefined {
+  if (value === undefined || value === false) return undefined;
+  const o = (value === true ? {} : value) as Record<string, unknown>;
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) {
+    throw invalid(name, 'window', value, 'a boolean or an object');
+  }
+  for (const key of Object.keys(o)) {
+    if (!WINDOW_OPTIONS.includes(key) && o[key] !== undefined) {
+      throw new TypeError(
+        `${name}: option "window.${key}" is not one of ${WINDOW_OPTIONS.join(', ')} (got ${describe(o[key])})`,
+      );
+    }
+  }
+  const minMs = checkMs(name, 'window.minMs', o.minMs ?? 100);
+  const maxMs = o.maxMs ?? Math.max(1000, minMs);
+  if (typeof maxMs !== 'number' || !(maxMs >= minMs && Number.isFinite(maxMs))) {
+    throw invalid(
+      name,
+      'window.maxMs',
+      maxMs,
+      `a number of milliseconds >= window.minMs (${minMs})`,
+    );
+  }
+  const minSamples = checkInteger(name, 'window.minSamples', o.minSamples ?? 10, 1);
+  const rtt = o.rtt ?? 'average';
+  if (rtt !== 'average' && (typeof rtt !== 'number' || !(rtt > 0 && rtt <= 1))) {
+    throw invalid(name, 'window.rtt', rtt, "'average' or a percentile above 0, up to 1");
+  }
+  return new SampleWindow(
+    clock.now(),
+    minMs,
+    maxMs,
+    minSamples,
+    rtt === 'average' ? undefined : (rtt as number),
+  );
 }
 
 function checkSmoothing(name: string, value: unknown): number {

@@ -3,6 +3,7 @@ export {
   AdaptiveLimit,
   type AdaptiveLimitEvents,
   type AdaptiveLimitOptions,
+  type AdaptiveWindowOptions,
   type AimdOptions,
   adaptiveAlgorithms,
   adaptiveLimit,

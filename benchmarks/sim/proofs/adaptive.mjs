@@ -92,6 +92,27 @@ export default {
       },
       vegas: { algorithm: 'vegas', signal: 'latency (queueing)' },
       gradient2: { algorithm: 'gradient2', signal: 'latency (queueing)' },
+      // The same, fed one aggregate sample per window (WindowedLimit's remedy).
+      'aimd, window': {
+        algorithm: 'aimd',
+        refuses: true,
+        windowed: true,
+        signal: 'refusals beyond capacity',
+      },
+      'aimd, timeoutMs 100, window': {
+        algorithm: 'aimd',
+        options: { timeoutMs: 100 },
+        windowed: true,
+        signal: 'calls slower than 100 ms',
+      },
+      'aimd, timeout(100) inside, window': {
+        algorithm: 'aimd',
+        timeoutMs: 100,
+        windowed: true,
+        signal: 'calls cut off at 100 ms',
+      },
+      'vegas, window': { algorithm: 'vegas', windowed: true, signal: 'latency (queueing)' },
+      'gradient2, window': { algorithm: 'gradient2', windowed: true, signal: 'latency (queueing)' },
     };
 
     const runs = [];
@@ -117,6 +138,7 @@ export default {
               algorithm: setup.algorithm,
               ...(setup.algorithm === 'vegas' ? { random } : {}),
               ...setup.options,
+              ...(setup.windowed ? { window: setup.windowed, clock } : {}),
             });
             const start = clock.now();
             trace = [[0, limit.current]];
@@ -201,7 +223,15 @@ export default {
         '(keep the queue between 3 and 6 calls below a limit of 100) it holds the limit where ' +
         "the spread's queue reaches 6, whatever the capacity. Gradient2 compares the latest RTT " +
         'with its own long-run average, which follows the steady queueing latency up, so it ' +
-        'keeps adding its queueSize until max.',
+        'keeps adding its queueSize until max. The rows marked "window" feed the same ' +
+        'algorithms one sample per window (`window: true`: twice the lowest RTT in it, at ' +
+        'least 100 ms, at least 10 calls; the mean RTT, the most calls in flight, any drop), ' +
+        "on the run's clock: a round of slow calls then backs aimd off once, and vegas " +
+        'compares window means, whose spread is far smaller than that of single calls, yet ' +
+        'its no-load RTT (the lowest window mean in hundreds of windows) still sits a few ' +
+        'percent under a typical mean, which below a limit of 100 reads as the 3 to 6 queued ' +
+        'calls it holds still at. Gradient2 compares the same way as before, so it still ' +
+        'drifts up, more slowly.',
       '',
       `The limit over time (${Object.keys(models)[0]}), every ${every / 1000} s:`,
       '',
