@@ -38,3 +38,4 @@ export {
   type Policy,
   type PolicyOptions,
 } from './policy.js';
+export type { ReadinessControl } from './readiness.js';
