@@ -2,6 +2,7 @@ export * from './adaptive-limit/index.js';
 export * from './bulkhead/index.js';
 export * from './circuit-breaker/index.js';
 export * from './core/index.js';
+export * from './degradation/index.js';
 export * from './fallback/index.js';
 export * from './hedge/index.js';
 export * from './keyed/index.js';

@@ -2,6 +2,7 @@ import type { AdaptiveLimitEvents } from './adaptive-limit/index.js';
 import type { BulkheadEvents } from './bulkhead/index.js';
 import type { CircuitBreakerEvents } from './circuit-breaker/index.js';
 import { telemetry as bus, type TelemetryBus } from './core/events.js';
+import type { FeatureEvents } from './degradation/index.js';
 import type { FallbackEvents } from './fallback/index.js';
 import type { HedgeEvents } from './hedge/index.js';
 import type { KeyedEvents } from './keyed/index.js';
@@ -22,6 +23,7 @@ export interface PolicyEventsByKind {
   bulkhead: BulkheadEvents;
   'circuit-breaker': CircuitBreakerEvents;
   fallback: FallbackEvents;
+  feature: FeatureEvents;
   hedge: HedgeEvents;
   keyed: KeyedEvents;
   'rate-limiter': RateLimiterEvents;

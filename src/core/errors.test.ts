@@ -3,6 +3,7 @@ import {
   BrokenCircuitError,
   BulkheadRejectedError,
   ExecutionRejectedError,
+  FeatureDegradedError,
   HedgeLostError,
   IsolatedCircuitError,
   LoadShedError,
@@ -23,6 +24,12 @@ describe('errors', () => {
     [new RateLimitedError('limited', 10, 5, 0, 'k'), 'RateLimitedError', 'RATE_LIMITED', true],
     [new LoadShedError('shed', 'codel', 'sheddable', 5), 'LoadShedError', 'LOAD_SHED', true],
     [new ThrottledError('throttled', 0.5), 'ThrottledError', 'THROTTLED', true],
+    [
+      new FeatureDegradedError('off', 'ranking', 'disabled'),
+      'FeatureDegradedError',
+      'FEATURE_DEGRADED',
+      true,
+    ],
     [new HedgeLostError(2), 'HedgeLostError', 'HEDGE_LOST', false],
   ] as const)(
     '%s has its name, a stable code and its place in the hierarchy',
@@ -44,6 +51,8 @@ describe('errors', () => {
     const timeout = new TimeoutError(100, { cause });
     expect(timeout).toMatchObject({ timeoutMs: 100, message: 'Timed out after 100 ms', cause });
     expect(new BulkheadRejectedError('full', 2, 3)).toMatchObject({ running: 2, queued: 3 });
+    const degraded = new FeatureDegradedError('off', 'ranking', 'disabled');
+    expect(degraded).toMatchObject({ feature: 'ranking', reason: 'disabled', retryable: false });
     const cut = new TimeoutError(99.968017578125);
     expect(cut.message).toBe('Timed out after 100 ms');
     expect(cut.timeoutMs).toBe(99.968017578125);

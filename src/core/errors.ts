@@ -156,6 +156,24 @@ export class ThrottledError extends ExecutionRejectedError {
 }
 
 /**
+ * A feature is degraded (disabled by its flag, unhealthy, or its breaker open) and has no
+ * fallback to answer with, so its primary was not run. Not retried by default: the feature
+ * stays degraded until its flag or its health changes.
+ */
+export class FeatureDegradedError extends ExecutionRejectedError {
+  /** The feature's name. */
+  readonly feature: string;
+  /** Why it is degraded: 'disabled', 'unhealthy', 'health-check-error', 'breaker-open', ... */
+  readonly reason: string;
+
+  constructor(message: string, feature: string, reason: string) {
+    super(message);
+    this.feature = feature;
+    this.reason = reason;
+  }
+}
+
+/**
  * The abort reason of a hedged attempt that lost the race: another attempt's outcome ended the
  * call, so this one's `ctx.signal` aborts with this. Not a refusal, and nobody awaits a loser's
  * outcome: it lets the attempt's own code and logs tell "lost the race" from a caller's abort
@@ -181,6 +199,7 @@ const identities: [Function, string][] = [
   [RateLimitedError, 'RATE_LIMITED'],
   [LoadShedError, 'LOAD_SHED'],
   [ThrottledError, 'THROTTLED'],
+  [FeatureDegradedError, 'FEATURE_DEGRADED'],
   [HedgeLostError, 'HEDGE_LOST'],
 ];
 for (const [type, code] of identities) {

@@ -11,6 +11,7 @@ export {
   BrokenCircuitError,
   BulkheadRejectedError,
   ExecutionRejectedError,
+  FeatureDegradedError,
   HedgeLostError,
   IsolatedCircuitError,
   LoadShedError,
