@@ -12,6 +12,18 @@ const tsx = join(root, 'node_modules/tsx/dist/cli.mjs');
  * new example cannot be added without saying what it should show.
  */
 const expected: Record<string, readonly string[]> = {
+  'availability/degradation.ts': [
+    'search "boots": doc-1, doc-2, doc-3 by simple ranking (primary-failed)',
+    'mode: primary',
+    '[ranking] primary -> fallback (unhealthy)',
+    'search "scarves": doc-1, doc-2, doc-3 by simple ranking (unhealthy)',
+    'ranking requests for those 2 searches: 0',
+    'search "gloves": doc-1, doc-2, doc-3 by simple ranking (recovering)',
+    '[ranking] fallback -> primary (healthy)',
+    'search "coats": doc-3, doc-1, doc-2 by ML ranking',
+    'search "belts": doc-1, doc-2, doc-3 by simple ranking (disabled)',
+    'status: {"ranking":{"mode":"disabled","reason":"disabled"}}',
+  ],
   'dependency-risk/retry.ts': [
     'accepted the answer of attempt 3',
     'attempt 1 got HTTP 503; retrying in 200 ms',
