@@ -171,5 +171,12 @@ describe('featureManager', () => {
       'features.b: option "minDegradedMs" must be a number of milliseconds >= 0 (got -5)',
     );
     expect(features.get('b')).toBeUndefined();
+    let ran = false;
+    const call = features.execute(7 as unknown as string, () => {
+      ran = true;
+    });
+    return expect(call)
+      .rejects.toThrow(new TypeError('features: execute() needs a feature name string (got 7)'))
+      .then(() => expect(ran).toBe(false));
   });
 });

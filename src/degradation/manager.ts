@@ -74,6 +74,13 @@ export class FeatureManager {
     primary: Task<T, D>,
     options?: ExecuteOptions<D>,
   ): Promise<T> {
+    if (typeof name !== 'string') {
+      return Promise.reject(
+        new TypeError(
+          `${this.name}: execute() needs a feature name string (got ${describe(name)})`,
+        ),
+      );
+    }
     const policy = this.#features.get(name) ?? this.#unregistered;
     return policy.execute(primary, options) as Promise<T>;
   }
