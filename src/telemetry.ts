@@ -3,6 +3,7 @@ import type { BulkheadEvents } from './bulkhead/index.js';
 import type { CircuitBreakerEvents } from './circuit-breaker/index.js';
 import { telemetry as bus, type TelemetryBus } from './core/events.js';
 import type { FallbackEvents } from './fallback/index.js';
+import type { HealthEvents } from './health/index.js';
 import type { HedgeEvents } from './hedge/index.js';
 import type { KeyedEvents } from './keyed/index.js';
 import type { LoadShedderEvents } from './load-shedder/index.js';
@@ -22,6 +23,7 @@ export interface PolicyEventsByKind {
   bulkhead: BulkheadEvents;
   'circuit-breaker': CircuitBreakerEvents;
   fallback: FallbackEvents;
+  health: HealthEvents;
   hedge: HedgeEvents;
   keyed: KeyedEvents;
   'rate-limiter': RateLimiterEvents;
