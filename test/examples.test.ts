@@ -12,6 +12,16 @@ const tsx = join(root, 'node_modules/tsx/dist/cli.mjs');
  * new example cannot be added without saying what it should show.
  */
 const expected: Record<string, readonly string[]> = {
+  'availability/health.ts': [
+    'GET /health/ready -> 200 pass [inventory=pass]',
+    '[health] inventory: pass -> fail (HTTP 503)',
+    'GET /health/ready -> 503 fail [inventory=fail (HTTP 503)]',
+    'GET /health/ready -> 503 fail [inventory=fail (timed out after 500 ms)]',
+    '[health] inventory: fail -> pass',
+    '[health] readiness (overall): pass -> fail (shutting down)',
+    'GET /health/ready -> 503 fail output="shutting down" [inventory=pass]',
+    'GET /health/live -> 200 pass [event-loop:delay=pass',
+  ],
   'dependency-risk/retry.ts': [
     'accepted the answer of attempt 3',
     'attempt 1 got HTTP 503; retrying in 200 ms',
