@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sleep } from '../core/clock.js';
 import { TimeoutError } from '../core/errors.js';
@@ -5,7 +6,7 @@ import type { ReadinessControl } from '../core/readiness.js';
 import { telemetry } from '../telemetry.js';
 import { VirtualClock } from '../testing/index.js';
 import { healthRegistry } from './registry.js';
-import type { HealthEvents } from './types.js';
+import type { HealthEvents, HealthStatus } from './types.js';
 
 type Change = HealthEvents['statusChange'];
 
@@ -373,5 +374,50 @@ describe('background', () => {
       /option "intervalMs"/,
     );
     expect(() => registry.background(undefined as never)).toThrow(/option "intervalMs"/);
+  });
+});
+
+describe('aggregation and removal', () => {
+  it('matches the reference rule: any critical fail -> fail, any other non-pass -> warn', async () => {
+    const status = fc.constantFrom<HealthStatus>('pass', 'warn', 'fail');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ critical: fc.boolean(), status }), { maxLength: 8 }),
+        fc.option(fc.string(), { nil: undefined }),
+        async (checks, notReady) => {
+          const registry = healthRegistry({ clock: new VirtualClock() });
+          checks.forEach(({ critical, status }, i) => {
+            registry.register(`c${i}`, () => ({ status }), { critical });
+          });
+          if (notReady !== undefined) registry.markNotReady(notReady);
+          const model: HealthStatus =
+            notReady !== undefined || checks.some((c) => c.critical && c.status === 'fail')
+              ? 'fail'
+              : checks.some((c) => c.status !== 'pass')
+                ? 'warn'
+                : 'pass';
+          const report = await registry.run();
+          expect(report.status).toBe(model);
+          expect(report.output).toBe(notReady);
+          expect(Object.keys(report.checks)).toHaveLength(checks.length);
+        },
+      ),
+    );
+  });
+
+  it('disregards the result of a check unregistered while it runs', async () => {
+    const clock = new VirtualClock();
+    const registry = healthRegistry({ clock });
+    registry.register('db', slow(clock, 100, () => false).check);
+    const changes: Change[] = [];
+    registry.on('statusChange', (change) => changes.push(change));
+    const report = registry.run();
+    registry.unregister('db');
+    registry.register('db', () => true);
+    await clock.advance(100);
+    expect((await report).status).toBe('fail'); // that run saw the old check
+    expect(registry.healthy('db')).toBe(true); // the new one has no result yet
+    expect(changes.map((c) => `${c.check ?? c.kind} ${c.to}`)).toEqual(['readiness fail']);
+    expect((await registry.run()).status).toBe('pass');
   });
 });
