@@ -4,6 +4,7 @@ export * from './circuit-breaker/index.js';
 export * from './core/index.js';
 export * from './degradation/index.js';
 export * from './fallback/index.js';
+export * from './health/index.js';
 export * from './hedge/index.js';
 export * from './keyed/index.js';
 export * from './load-shedder/index.js';

@@ -4,6 +4,7 @@ import type { CircuitBreakerEvents } from './circuit-breaker/index.js';
 import { telemetry as bus, type TelemetryBus } from './core/events.js';
 import type { FeatureEvents } from './degradation/index.js';
 import type { FallbackEvents } from './fallback/index.js';
+import type { HealthEvents } from './health/index.js';
 import type { HedgeEvents } from './hedge/index.js';
 import type { KeyedEvents } from './keyed/index.js';
 import type { LoadShedderEvents } from './load-shedder/index.js';
@@ -24,6 +25,7 @@ export interface PolicyEventsByKind {
   'circuit-breaker': CircuitBreakerEvents;
   fallback: FallbackEvents;
   feature: FeatureEvents;
+  health: HealthEvents;
   hedge: HedgeEvents;
   keyed: KeyedEvents;
   'rate-limiter': RateLimiterEvents;

@@ -24,6 +24,16 @@ const expected: Record<string, readonly string[]> = {
     'search "belts": doc-1, doc-2, doc-3 by simple ranking (disabled)',
     'status: {"ranking":{"mode":"disabled","reason":"disabled"}}',
   ],
+  'availability/health.ts': [
+    'GET /health/ready -> 200 pass [inventory=pass]',
+    '[health] inventory: pass -> fail (HTTP 503)',
+    'GET /health/ready -> 503 fail [inventory=fail (HTTP 503)]',
+    'GET /health/ready -> 503 fail [inventory=fail (timed out after 500 ms)]',
+    '[health] inventory: fail -> pass',
+    '[health] readiness (overall): pass -> fail (shutting down)',
+    'GET /health/ready -> 503 fail output="shutting down" [inventory=pass]',
+    'GET /health/live -> 200 pass [event-loop:delay=pass',
+  ],
   'dependency-risk/retry.ts': [
     'accepted the answer of attempt 3',
     'attempt 1 got HTTP 503; retrying in 200 ms',
