@@ -1,5 +1,6 @@
 import type { AdaptiveLimitEvents } from './adaptive-limit/index.js';
 import type { BulkheadEvents } from './bulkhead/index.js';
+import type { CacheEvents } from './cache/index.js';
 import type { CircuitBreakerEvents } from './circuit-breaker/index.js';
 import { telemetry as bus, type TelemetryBus } from './core/events.js';
 import type { FallbackEvents } from './fallback/index.js';
@@ -20,6 +21,7 @@ export interface PolicyEventsByKind {
   'adaptive-limit': AdaptiveLimitEvents;
   'adaptive-throttle': AdaptiveThrottleEvents;
   bulkhead: BulkheadEvents;
+  cache: CacheEvents;
   'circuit-breaker': CircuitBreakerEvents;
   fallback: FallbackEvents;
   hedge: HedgeEvents;

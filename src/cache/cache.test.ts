@@ -1,0 +1,514 @@
+import { getEventListeners } from 'node:events';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { pipeline } from '../core/pipeline.js';
+import { type Outcome } from '../core/outcome.js';
+import { VirtualClock } from '../testing/index.js';
+import { timeout } from '../timeout/index.js';
+import { type CacheEvents, type CacheStore, cache, MemoryCacheStore } from './index.js';
+
+interface Gate<T = string> {
+  readonly promise: Promise<T>;
+  open(value: T): void;
+  fail(error: unknown): void;
+}
+
+function gate<T = string>(): Gate<T> {
+  let open!: (value: T) => void;
+  let fail!: (error: unknown) => void;
+  const promise = new Promise<T>((resolve, reject) => {
+    open = resolve;
+    fail = reject;
+  });
+  return { promise, open, fail };
+}
+
+const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Records every event of a cache as "type key". */
+function record(policy: ReturnType<typeof cache>): string[] {
+  const seen: string[] = [];
+  for (const type of [
+    'hit',
+    'miss',
+    'stale',
+    'revalidated',
+    'staleIfError',
+    'coalesced',
+    'evicted',
+  ] as const) {
+    policy.on(type, (event: CacheEvents[typeof type]) => seen.push(`${type} ${event.key}`));
+  }
+  return seen;
+}
+
+/** A function that answers "<key>#<n>" on its n-th call, counting calls. */
+function counter() {
+  const calls: string[] = [];
+  const fn = ({ key }: { key: string | undefined }) => {
+    calls.push(key ?? '-');
+    return `${key}#${calls.length}`;
+  };
+  return { calls, fn };
+}
+
+describe('cache options', () => {
+  it('refuses bad options with a TypeError naming option and value', () => {
+    const clock = new VirtualClock();
+    expect(() => cache({} as never)).toThrow(
+      'cache: option "ttlMs" must be a number of milliseconds >= 0 or Infinity (got undefined)',
+    );
+    expect(() => cache({ ttlMs: -1 })).toThrow('option "ttlMs"');
+    expect(() => cache({ ttlMs: 1, staleWhileRevalidateMs: Number.NaN })).toThrow(
+      'option "staleWhileRevalidateMs"',
+    );
+    expect(() => cache({ ttlMs: 1, staleIfErrorMs: -5 })).toThrow('option "staleIfErrorMs"');
+    expect(() => cache({ ttlMs: 1, negativeTtlMs: '1' as never })).toThrow('option "negativeTtlMs"');
+    expect(() => cache({ ttlMs: 1, maxEntries: 0 })).toThrow(
+      'cache: option "maxEntries" must be an integer >= 1 (got 0)',
+    );
+    expect(() => cache({ ttlMs: 1, maxBytes: 100 })).toThrow('option "sizeOf" must be a function');
+    expect(() => cache({ ttlMs: 1, keyOf: 'k' as never })).toThrow(
+      'cache: option "keyOf" must be a function (got "k")',
+    );
+    expect(() => cache({ ttlMs: 1, cacheOn: true as never })).toThrow('option "cacheOn"');
+    expect(() => cache({ ttlMs: 1, store: {} as never })).toThrow('option "store" must be a CacheStore');
+    expect(() => cache({ ttlMs: 1, store: new MemoryCacheStore(), maxEntries: 5 })).toThrow(
+      'option "maxEntries" must be unset when a store is given',
+    );
+    const shared = new MemoryCacheStore();
+    cache({ ttlMs: 1, store: shared, clock });
+    expect(() => cache({ ttlMs: 1, store: shared, clock })).toThrow('no other cache uses');
+    expect(() => new MemoryCacheStore({ maxBytes: 10 })).toThrow('"sizeOf"');
+  });
+
+  it('types: a cache of T judges and answers T; an untyped one trusts each call', () => {
+    const typed = cache({ ttlMs: 1, cacheOn: (outcome: Outcome<{ status: number }>) => outcome.ok });
+    expectTypeOf(typed.execute(async () => ({ status: 200 }), { key: 'a' })).toEqualTypeOf<
+      Promise<{ status: number }>
+    >();
+    // @ts-expect-error: the cache judges replies; a task answering a string cannot run in it.
+    typed.execute(async () => 'text', { key: 'a' });
+    const untyped = cache({ ttlMs: 1 });
+    expectTypeOf(untyped.execute(() => 42, { key: 'a' })).toEqualTypeOf<Promise<number>>();
+    expectTypeOf(pipeline(typed, timeout(10)).execute(async () => ({ status: 1 }))).toEqualTypeOf<
+      Promise<{ status: number }>
+    >();
+  });
+});
+
+describe('cache', () => {
+  it('answers from cache within ttlMs without calling fn, and calls again after', async () => {
+    const clock = new VirtualClock();
+    const policy = cache({ ttlMs: 100, clock });
+    const seen = record(policy);
+    const { calls, fn } = counter();
+    expect(await policy.execute(fn, { key: 'a' })).toBe('a#1');
+    await clock.advance(99);
+    expect(await policy.execute(fn, { key: 'a' })).toBe('a#1');
+    expect(await policy.execute(fn, { key: 'b' })).toBe('b#2');
+    await clock.advance(1);
+    expect(await policy.execute(fn, { key: 'a' })).toBe('a#3');
+    expect(calls).toEqual(['a', 'b', 'a']);
+    expect(seen).toEqual(['miss a', 'hit a', 'miss b', 'miss a']);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('passes a call with no key straight through, uncached', async () => {
+    const policy = cache({ ttlMs: 1000, clock: new VirtualClock() });
+    const seen = record(policy);
+    const { calls, fn } = counter();
+    await policy.execute(fn);
+    await policy.execute(fn);
+    expect(calls).toEqual(['-', '-']);
+    expect(seen).toEqual([]);
+  });
+
+  it('keys by keyOf when given; undefined from it passes through; a non-string rejects', async () => {
+    const policy = cache<string>({
+      ttlMs: 1000,
+      clock: new VirtualClock(),
+      keyOf: ({ data }) => (data as { path?: string }).path,
+    });
+    let n = 0;
+    const fn = () => `v${++n}`;
+    expect(await policy.execute(fn, { data: { path: '/x' } })).toBe('v1');
+    expect(await policy.execute(fn, { data: { path: '/x' }, key: 'ignored' })).toBe('v1');
+    expect(await policy.execute(fn, { data: {} })).toBe('v2');
+    expect(await policy.execute(fn, { data: {} })).toBe('v3');
+    const bad = cache({ ttlMs: 1, keyOf: () => 7 as never });
+    await expect(bad.execute(fn)).rejects.toThrow(
+      'cache: option "keyOf" must return a string or undefined (got 7)',
+    );
+  });
+
+  it('stale-while-revalidate: answers stale at once and refreshes once per key in the background', async () => {
+    const clock = new VirtualClock();
+    const policy = cache({ ttlMs: 100, staleWhileRevalidateMs: 50, clock });
+    const seen = record(policy);
+    const gates: Gate[] = [];
+    const fn = () => {
+      const g = gate();
+      gates.push(g);
+      return g.promise;
+    };
+    const first = policy.execute(fn, { key: 'k' });
+    gates[0]!.open('v1');
+    expect(await first).toBe('v1');
+    await clock.advance(120);
+    expect(await policy.execute(fn, { key: 'k' })).toBe('v1');
+    expect(await policy.execute(fn, { key: 'k' })).toBe('v1');
+    expect(gates.length).toBe(2);
+    expect(policy.inflight).toBe(1);
+    gates[1]!.open('v2');
+    await flush();
+    expect(policy.inflight).toBe(0);
+    expect(await policy.execute(fn, { key: 'k' })).toBe('v2');
+    expect(seen).toEqual(['miss k', 'stale k', 'stale k', 'revalidated k', 'hit k']);
+  });
+
+  it('stale-while-revalidate: a failed refresh keeps the stale value, and the next stale call tries again', async () => {
+    const clock = new VirtualClock();
+    const policy = cache({ ttlMs: 100, staleWhileRevalidateMs: 100, clock });
+    const outcomes: Outcome[] = [];
+    policy.on('revalidated', ({ outcome, stored }) => {
+      outcomes.push(outcome);
+      expect(stored).toBe(outcome.ok);
+    });
+    await policy.execute(() => 'v1', { key: 'k' });
+    await clock.advance(150);
+    const boom = new Error('down');
+    expect(await policy.execute(() => Promise.reject(boom), { key: 'k' })).toBe('v1');
+    await flush();
+    expect(outcomes).toEqual([{ ok: false, error: boom }]);
+    expect(await policy.execute(() => 'v2', { key: 'k' })).toBe('v1');
+    await flush();
+    expect(await policy.execute(() => 'v3', { key: 'k' })).toBe('v2');
+    expect(outcomes.length).toBe(2);
+  });
+
+  it('past the stale-while-revalidate window the caller waits for the call', async () => {
+    const clock = new VirtualClock();
+    const policy = cache({ ttlMs: 100, staleWhileRevalidateMs: 10, clock });
+    await policy.execute(() => 'v1', { key: 'k' });
+    await clock.advance(110);
+    expect(await policy.execute(() => 'v2', { key: 'k' })).toBe('v2');
+  });
+
+  it('stale-if-error: within the window a failure is answered with the stale value, after it the error', async () => {
+    const clock = new VirtualClock();
+    const policy = cache({ ttlMs: 100, staleIfErrorMs: 200, clock });
+    const seen = record(policy);
+    const errors: unknown[] = [];
+    policy.on('staleIfError', ({ error }) => errors.push(error));
+    const boom = new Error('down');
+    await policy.execute(() => 'v1', { key: 'k' });
+    await clock.advance(150);
+    let called = 0;
+    const failing = () => {
+      called++;
+      throw boom;
+    };
+    expect(await policy.execute(failing, { key: 'k' })).toBe('v1');
+    expect(called).toBe(1);
+    expect(errors).toEqual([boom]);
+    await clock.advance(149);
+    expect(await policy.execute(failing, { key: 'k' })).toBe('v1');
+    await clock.advance(1);
+    await expect(policy.execute(failing, { key: 'k' })).rejects.toBe(boom);
+    expect(seen).toEqual(['miss k', 'miss k', 'staleIfError k', 'miss k', 'staleIfError k', 'miss k']);
+  });
+
+  it('stale-if-error: a success within the window replaces the stale value', async () => {
+    const clock = new VirtualClock();
+    const policy = cache({ ttlMs: 100, staleIfErrorMs: 1000, clock });
+    await policy.execute(() => 'v1', { key: 'k' });
+    await clock.advance(100);
+    expect(await policy.execute(() => 'v2', { key: 'k' })).toBe('v2');
+    expect(await policy.execute(() => 'v3', { key: 'k' })).toBe('v2');
+  });
+
+  it('by default stores successes only; a failure is not cached', async () => {
+    const policy = cache({ ttlMs: 1000, negativeTtlMs: 1000, clock: new VirtualClock() });
+    const boom = new Error('down');
+    await expect(policy.execute(() => Promise.reject(boom), { key: 'k' })).rejects.toBe(boom);
+    expect(await policy.execute(() => 'ok', { key: 'k' })).toBe('ok');
+  });
+
+  it('negative caching: a failure cacheOn accepts is rethrown for negativeTtlMs without calling fn', async () => {
+    const clock = new VirtualClock();
+    class NotFound extends Error {}
+    const policy = cache({
+      ttlMs: 1000,
+      negativeTtlMs: 50,
+      clock,
+      cacheOn: (outcome) => outcome.ok || outcome.error instanceof NotFound,
+    });
+    const seen = record(policy);
+    const missing = new NotFound('no such user');
+    let called = 0;
+    const lookup = () => {
+      called++;
+      throw missing;
+    };
+    await expect(policy.execute(lookup, { key: 'u' })).rejects.toBe(missing);
+    await clock.advance(49);
+    await expect(policy.execute(lookup, { key: 'u' })).rejects.toBe(missing);
+    expect(called).toBe(1);
+    await clock.advance(1);
+    expect(await policy.execute(() => 'found', { key: 'u' })).toBe('found');
+    const other = new Error('other');
+    await expect(policy.execute(() => Promise.reject(other), { key: 'v' })).rejects.toBe(other);
+    await expect(policy.execute(() => Promise.reject(other), { key: 'v' })).rejects.toBe(other);
+    expect(seen).toEqual(['miss u', 'hit u', 'miss u', 'miss v', 'miss v']);
+    // negativeTtlMs 0 (the default) never stores a failure, whatever cacheOn says.
+    const plain = cache({ ttlMs: 1000, clock, cacheOn: () => true });
+    await expect(plain.execute(lookup, { key: 'u' })).rejects.toBe(missing);
+    await expect(plain.execute(lookup, { key: 'u' })).rejects.toBe(missing);
+    expect(called).toBe(3);
+  });
+
+  it('cacheOn can refuse successes (a 503 reply is answered, not stored); an async one is refused', async () => {
+    const policy = cache<{ status: number }>({
+      ttlMs: 1000,
+      clock: new VirtualClock(),
+      cacheOn: (outcome) => outcome.ok && outcome.value.status < 500,
+    });
+    let status = 503;
+    const fn = () => ({ status });
+    expect(await policy.execute(fn, { key: 'k' })).toEqual({ status: 503 });
+    status = 200;
+    expect(await policy.execute(fn, { key: 'k' })).toEqual({ status: 200 });
+    status = 500;
+    expect(await policy.execute(fn, { key: 'k' })).toEqual({ status: 200 });
+    const asyncCacheOn = cache({ ttlMs: 1, cacheOn: (async () => true) as never });
+    await expect(asyncCacheOn.execute(() => 1, { key: 'k' })).rejects.toThrow(
+      'option "cacheOn" returned a promise',
+    );
+  });
+
+  it('coalesces concurrent misses for a key into one call whose outcome all of them get', async () => {
+    const policy = cache({ ttlMs: 1000, clock: new VirtualClock() });
+    const seen = record(policy);
+    const g = gate();
+    let called = 0;
+    const fn = () => {
+      called++;
+      return g.promise;
+    };
+    const calls = [1, 2, 3].map(() => policy.execute(fn, { key: 'k' }));
+    const other = policy.execute(() => 'o', { key: 'other' });
+    expect(called).toBe(1);
+    g.open('shared');
+    expect(await Promise.all(calls)).toEqual(['shared', 'shared', 'shared']);
+    expect(await other).toBe('o');
+    expect(seen).toEqual(['miss k', 'coalesced k', 'coalesced k', 'miss other']);
+
+    const failing = gate();
+    const boom = new Error('boom');
+    const failed = [1, 2].map(() =>
+      policy.execute(() => failing.promise, { key: 'f' }).catch((e: unknown) => e),
+    );
+    failing.fail(boom);
+    expect(await Promise.all(failed)).toEqual([boom, boom]);
+  });
+
+  it('one caller aborting leaves at once; the shared call goes on for the others, and is aborted when the last leaves', async () => {
+    const policy = cache({ ttlMs: 1000, clock: new VirtualClock() });
+    const g = gate();
+    let signal: AbortSignal | undefined;
+    const fn = (ctx: { signal: AbortSignal }) => {
+      signal = ctx.signal;
+      return g.promise;
+    };
+    const a = new AbortController();
+    const b = new AbortController();
+    const pa = policy.execute(fn, { key: 'k', signal: a.signal }).catch((e: unknown) => e);
+    const pb = policy.execute(fn, { key: 'k', signal: b.signal });
+    const pc = policy.execute(fn, { key: 'k' });
+    a.abort(new Error('a left'));
+    expect(await pa).toEqual(new Error('a left'));
+    expect(getEventListeners(a.signal, 'abort')).toHaveLength(0);
+    expect(signal!.aborted).toBe(false);
+    g.open('v');
+    expect(await pb).toBe('v');
+    expect(await pc).toBe('v');
+    expect(getEventListeners(b.signal, 'abort')).toHaveLength(0);
+
+    const h = gate();
+    let shared: AbortSignal | undefined;
+    const c1 = new AbortController();
+    const c2 = new AbortController();
+    const fn2 = (ctx: { signal: AbortSignal }) => {
+      shared = ctx.signal;
+      return h.promise;
+    };
+    const p1 = policy.execute(fn2, { key: 'j', signal: c1.signal }).catch((e: unknown) => e);
+    const p2 = policy.execute(fn2, { key: 'j', signal: c2.signal }).catch((e: unknown) => e);
+    c1.abort('one');
+    expect(await p1).toBe('one');
+    expect(shared!.aborted).toBe(false);
+    c2.abort('two');
+    expect(await p2).toBe('two');
+    expect(shared!.aborted).toBe(true);
+    expect(shared!.reason).toBe('two');
+    expect(policy.inflight).toBe(0);
+    // A new caller starts afresh; the abandoned call's late answer is not stored.
+    const p3 = policy.execute(() => 'fresh', { key: 'j' });
+    h.open('late');
+    expect(await p3).toBe('fresh');
+    await flush();
+    expect(await policy.get('j')).toBe('fresh');
+    expect(getEventListeners(c1.signal, 'abort')).toHaveLength(0);
+    expect(getEventListeners(c2.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('a caller whose signal is already aborted is refused with its reason and starts nothing', async () => {
+    const policy = cache({ ttlMs: 1000, clock: new VirtualClock() });
+    const controller = new AbortController();
+    controller.abort('gone');
+    let called = 0;
+    await expect(
+      policy.execute(() => called++, { key: 'k', signal: controller.signal }),
+    ).rejects.toBe('gone');
+    expect(called).toBe(0);
+  });
+
+  it('a timeout outside lets its caller leave; one inside bounds the shared call', async () => {
+    const clock = new VirtualClock();
+    const outside = pipeline(timeout(50, { clock }), cache({ ttlMs: 1000, clock }));
+    const g = gate();
+    let signal: AbortSignal | undefined;
+    const late = outside
+      .execute(
+        (ctx) => {
+          signal = ctx.signal;
+          return g.promise;
+        },
+        { key: 'k' },
+      )
+      .catch((e: unknown) => e);
+    await clock.advance(50);
+    expect((await late) as Error).toHaveProperty('name', 'TimeoutError');
+    // Its only caller left, so the shared call was aborted with the caller's reason.
+    expect(signal!.aborted).toBe(true);
+    g.open('v');
+    await flush();
+
+    const inside = pipeline(cache({ ttlMs: 1000, clock }), timeout(50, { clock }));
+    const untilAborted = ({ signal }: { signal: AbortSignal }) =>
+      new Promise<string>((_, reject) =>
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+      );
+    const never = inside.execute(untilAborted, { key: 'k' }).catch((e: unknown) => e);
+    const joined = inside.execute(() => 'unused', { key: 'k' }).catch((e: unknown) => e);
+    await clock.advance(50);
+    expect(await never).toHaveProperty('name', 'TimeoutError');
+    expect(await joined).toBe(await never);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('keeps at most maxEntries, dropping the least recently used', async () => {
+    const clock = new VirtualClock();
+    const policy = cache({ ttlMs: 1000, maxEntries: 2, clock });
+    const seen = record(policy);
+    const { calls, fn } = counter();
+    await policy.execute(fn, { key: 'a' });
+    await policy.execute(fn, { key: 'b' });
+    await policy.execute(fn, { key: 'a' });
+    await policy.execute(fn, { key: 'c' });
+    expect(seen.filter((e) => e.startsWith('evicted'))).toEqual(['evicted b']);
+    await policy.execute(fn, { key: 'a' });
+    await policy.execute(fn, { key: 'b' });
+    expect(calls).toEqual(['a', 'b', 'c', 'b']);
+    expect((policy.store as MemoryCacheStore).size).toBe(2);
+  });
+
+  it('keeps at most maxBytes as sizeOf measures, and never stores a value bigger than all of it', async () => {
+    const clock = new VirtualClock();
+    const policy = cache<string>({ ttlMs: 1000, maxBytes: 10, sizeOf: (v) => v.length, clock });
+    const evicted: string[] = [];
+    policy.on('evicted', ({ key, reason }) => evicted.push(`${key} ${reason}`));
+    const store = policy.store as MemoryCacheStore<string>;
+    await policy.execute(() => 'aaaa', { key: 'a' });
+    await policy.execute(() => 'bbbb', { key: 'b' });
+    expect(store.bytes).toBe(8);
+    await policy.execute(() => 'ccc', { key: 'c' });
+    expect(evicted).toEqual(['a maxBytes']);
+    expect(store.bytes).toBe(7);
+    expect(await policy.execute(() => 'x'.repeat(11), { key: 'huge' })).toBe('xxxxxxxxxxx');
+    expect(evicted).toEqual(['a maxBytes', 'huge maxBytes']);
+    expect(store.size).toBe(2);
+    const bad = cache({ ttlMs: 1, maxBytes: 5, sizeOf: () => -1, clock });
+    await expect(bad.execute(() => 'v', { key: 'k' })).rejects.toThrow('"sizeOf" must return');
+  });
+
+  it('drops expired entries as writes sweep past them, with no timer', async () => {
+    const clock = new VirtualClock();
+    const policy = cache({ ttlMs: 10, clock });
+    const store = policy.store as MemoryCacheStore;
+    for (const key of ['a', 'b', 'c', 'd']) await policy.execute(() => key, { key });
+    expect(store.size).toBe(4);
+    await clock.advance(10);
+    await policy.execute(() => 'e', { key: 'e' });
+    await policy.execute(() => 'f', { key: 'f' });
+    expect(store.size).toBe(2);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('get, set, delete and clear invalidate; a call running during one is not stored', async () => {
+    const clock = new VirtualClock();
+    const policy = cache<string>({ ttlMs: 100, clock });
+    await policy.set('a', 'manual');
+    expect(await policy.get('a')).toBe('manual');
+    expect(await policy.execute(() => 'fn', { key: 'a' })).toBe('manual');
+    await policy.delete('a');
+    expect(await policy.get('a')).toBeUndefined();
+    expect(await policy.execute(() => 'fn', { key: 'a' })).toBe('fn');
+    await clock.advance(100);
+    expect(await policy.get('a')).toBeUndefined();
+
+    const g = gate();
+    const running = policy.execute(() => g.promise, { key: 'b' });
+    await policy.delete('b');
+    g.open('old');
+    expect(await running).toBe('old');
+    expect(await policy.get('b')).toBeUndefined();
+
+    await policy.set('c', 'c');
+    const h = gate();
+    const pending = policy.execute(() => h.promise, { key: 'd' });
+    await policy.clear();
+    h.open('d');
+    await pending;
+    expect(await policy.get('c')).toBeUndefined();
+    expect(await policy.get('d')).toBeUndefined();
+    await expect(policy.get(5 as never)).rejects.toThrow('cache: a cache key must be a string (got 5)');
+  });
+
+  it('works with a store that answers with promises', async () => {
+    const clock = new VirtualClock();
+    const map = new Map<string, unknown>();
+    const store: CacheStore<string> = {
+      get: async (key) => map.get(key) as never,
+      set: async (key, entry) => {
+        map.set(key, entry);
+      },
+      delete: async (key) => {
+        map.delete(key);
+      },
+      clear: async () => map.clear(),
+    };
+    const policy = cache({ ttlMs: 100, staleIfErrorMs: 100, store, clock });
+    let n = 0;
+    expect(await policy.execute(() => `v${++n}`, { key: 'k' })).toBe('v1');
+    await flush();
+    expect(await policy.execute(() => `v${++n}`, { key: 'k' })).toBe('v1');
+    await clock.advance(150);
+    expect(await policy.execute(() => Promise.reject(new Error('x')), { key: 'k' })).toBe('v1');
+    const errors: unknown[] = [];
+    policy.on('storeError', ({ error }) => errors.push(error));
+    store.get = () => Promise.reject(new Error('redis down'));
+    expect(await policy.execute(() => 'direct', { key: 'k' })).toBe('direct');
+    expect(errors).toEqual([new Error('redis down')]);
+  });
+});
