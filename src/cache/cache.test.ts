@@ -1,7 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { Outcome } from '../core/outcome.js';
 import { pipeline } from '../core/pipeline.js';
-import { type Outcome } from '../core/outcome.js';
 import { VirtualClock } from '../testing/index.js';
 import { timeout } from '../timeout/index.js';
 import { type CacheEvents, type CacheStore, cache, MemoryCacheStore } from './index.js';
@@ -62,7 +62,9 @@ describe('cache options', () => {
       'option "staleWhileRevalidateMs"',
     );
     expect(() => cache({ ttlMs: 1, staleIfErrorMs: -5 })).toThrow('option "staleIfErrorMs"');
-    expect(() => cache({ ttlMs: 1, negativeTtlMs: '1' as never })).toThrow('option "negativeTtlMs"');
+    expect(() => cache({ ttlMs: 1, negativeTtlMs: '1' as never })).toThrow(
+      'option "negativeTtlMs"',
+    );
     expect(() => cache({ ttlMs: 1, maxEntries: 0 })).toThrow(
       'cache: option "maxEntries" must be an integer >= 1 (got 0)',
     );
@@ -71,7 +73,9 @@ describe('cache options', () => {
       'cache: option "keyOf" must be a function (got "k")',
     );
     expect(() => cache({ ttlMs: 1, cacheOn: true as never })).toThrow('option "cacheOn"');
-    expect(() => cache({ ttlMs: 1, store: {} as never })).toThrow('option "store" must be a CacheStore');
+    expect(() => cache({ ttlMs: 1, store: {} as never })).toThrow(
+      'option "store" must be a CacheStore',
+    );
     expect(() => cache({ ttlMs: 1, store: new MemoryCacheStore(), maxEntries: 5 })).toThrow(
       'option "maxEntries" must be unset when a store is given',
     );
@@ -82,16 +86,20 @@ describe('cache options', () => {
   });
 
   it('types: a cache of T judges and answers T; an untyped one trusts each call', () => {
-    const typed = cache({ ttlMs: 1, cacheOn: (outcome: Outcome<{ status: number }>) => outcome.ok });
-    expectTypeOf(typed.execute(async () => ({ status: 200 }), { key: 'a' })).toEqualTypeOf<
-      Promise<{ status: number }>
-    >();
+    interface Reply {
+      readonly status: number;
+    }
+    const fetchReply = async (): Promise<Reply> => ({ status: 200 });
+    const typed = cache({ ttlMs: 1, cacheOn: (outcome: Outcome<Reply>) => outcome.ok });
+    expectTypeOf(typed.execute(fetchReply, { key: 'a' })).toEqualTypeOf<Promise<Reply>>();
     // @ts-expect-error: the cache judges replies; a task answering a string cannot run in it.
     typed.execute(async () => 'text', { key: 'a' });
     const untyped = cache({ ttlMs: 1 });
     expectTypeOf(untyped.execute(() => 42, { key: 'a' })).toEqualTypeOf<Promise<number>>();
-    expectTypeOf(pipeline(typed, timeout(10)).execute(async () => ({ status: 1 }))).toEqualTypeOf<
-      Promise<{ status: number }>
+    expectTypeOf(pipeline(typed, timeout(10)).execute(fetchReply)).toEqualTypeOf<Promise<Reply>>();
+    // An untyped cache adds nothing to a pipeline's answer type.
+    expectTypeOf(pipeline(untyped, timeout(10)).execute(() => 'x')).toEqualTypeOf<
+      Promise<string>
     >();
   });
 });
@@ -215,7 +223,14 @@ describe('cache', () => {
     expect(await policy.execute(failing, { key: 'k' })).toBe('v1');
     await clock.advance(1);
     await expect(policy.execute(failing, { key: 'k' })).rejects.toBe(boom);
-    expect(seen).toEqual(['miss k', 'miss k', 'staleIfError k', 'miss k', 'staleIfError k', 'miss k']);
+    expect(seen).toEqual([
+      'miss k',
+      'miss k',
+      'staleIfError k',
+      'miss k',
+      'staleIfError k',
+      'miss k',
+    ]);
   });
 
   it('stale-if-error: a success within the window replaces the stale value', async () => {
@@ -482,7 +497,9 @@ describe('cache', () => {
     await pending;
     expect(await policy.get('c')).toBeUndefined();
     expect(await policy.get('d')).toBeUndefined();
-    await expect(policy.get(5 as never)).rejects.toThrow('cache: a cache key must be a string (got 5)');
+    await expect(policy.get(5 as never)).rejects.toThrow(
+      'cache: a cache key must be a string (got 5)',
+    );
   });
 
   it('works with a store that answers with promises', async () => {

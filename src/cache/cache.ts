@@ -119,8 +119,7 @@ export class CachePolicy<T = unknown> extends BasePolicy<CacheEvents, T, Answers
     this.staleIfErrorMs = checkMs(name, 'staleIfErrorMs', opts.staleIfErrorMs ?? 0, 0, true);
     this.negativeTtlMs = checkMs(name, 'negativeTtlMs', opts.negativeTtlMs ?? 0, 0, true);
     this.#staleMs = Math.max(this.staleWhileRevalidateMs, this.staleIfErrorMs);
-    this.#keyOf =
-      opts.keyOf === undefined ? undefined : checkFunction(name, 'keyOf', opts.keyOf);
+    this.#keyOf = opts.keyOf === undefined ? undefined : checkFunction(name, 'keyOf', opts.keyOf);
     this.#cacheOn =
       opts.cacheOn === undefined ? undefined : checkFunction(name, 'cacheOn', opts.cacheOn);
     this.#clock = checkClock(name, opts.clock, systemClock);
@@ -134,11 +133,21 @@ export class CachePolicy<T = unknown> extends BasePolicy<CacheEvents, T, Answers
         typeof store.delete !== 'function' ||
         typeof store.clear !== 'function'
       ) {
-        throw invalid(name, 'store', opts.store, 'a CacheStore, with get(), set(), delete() and clear()');
+        throw invalid(
+          name,
+          'store',
+          opts.store,
+          'a CacheStore, with get(), set(), delete() and clear()',
+        );
       }
       for (const option of ['maxEntries', 'maxBytes', 'sizeOf'] as const) {
         if (opts[option] !== undefined) {
-          throw invalid(name, option, opts[option], 'unset when a store is given (the store has its own bounds)');
+          throw invalid(
+            name,
+            option,
+            opts[option],
+            'unset when a store is given (the store has its own bounds)',
+          );
         }
       }
       this.store = opts.store;
@@ -148,13 +157,24 @@ export class CachePolicy<T = unknown> extends BasePolicy<CacheEvents, T, Answers
       }
       this.store = new MemoryCacheStore<T>({
         maxEntries: checkInteger(name, 'maxEntries', opts.maxEntries ?? 10_000, 1),
-        maxBytes: checkInteger(name, 'maxBytes', opts.maxBytes ?? Number.POSITIVE_INFINITY, 1, true),
+        maxBytes: checkInteger(
+          name,
+          'maxBytes',
+          opts.maxBytes ?? Number.POSITIVE_INFINITY,
+          1,
+          true,
+        ),
         sizeOf: opts.sizeOf === undefined ? undefined : checkFunction(name, 'sizeOf', opts.sizeOf),
       });
     }
     if (this.store instanceof MemoryCacheStore) {
       if (this.store.onEvicted !== undefined) {
-        throw invalid(name, 'store', 'a MemoryCacheStore', 'a store no other cache uses; give each cache its own');
+        throw invalid(
+          name,
+          'store',
+          'a MemoryCacheStore',
+          'a store no other cache uses; give each cache its own',
+        );
       }
       this.store.onEvicted = (key, reason) => {
         if (this.events.enabled) this.events.emit('evicted', { key, reason });
@@ -172,9 +192,8 @@ export class CachePolicy<T = unknown> extends BasePolicy<CacheEvents, T, Answers
   async get(key: string): Promise<T | undefined> {
     const now = this.#clock.now();
     const entry = await this.store.get(checkKey(this.name, key), now);
-    return entry !== undefined && entry.outcome.ok && now < entry.freshUntil
-      ? entry.outcome.value
-      : undefined;
+    if (entry === undefined || now >= entry.freshUntil) return undefined;
+    return entry.outcome.ok ? entry.outcome.value : undefined;
   }
 
   /**
@@ -249,7 +268,7 @@ export class CachePolicy<T = unknown> extends BasePolicy<CacheEvents, T, Answers
     now: number,
     entry: CacheEntry<T> | undefined,
   ): Promise<unknown> {
-    const usable = entry !== undefined && entry.outcome.ok ? entry : undefined;
+    const usable = entry?.outcome.ok ? entry : undefined;
     let flight = this.#flights.get(key);
     if (usable !== undefined && now < usable.freshUntil + this.staleWhileRevalidateMs) {
       if (this.events.enabled) this.events.emit('stale', { key });
@@ -345,11 +364,18 @@ export class CachePolicy<T = unknown> extends BasePolicy<CacheEvents, T, Answers
     const stale = flight.stale;
     const rescue =
       !answer.ok && stale !== undefined && now < stale.freshUntil + this.staleIfErrorMs;
-    for (let waiter = flight.waiters.shift(); waiter !== undefined; waiter = flight.waiters.shift()) {
+    for (
+      let waiter = flight.waiters.shift();
+      waiter !== undefined;
+      waiter = flight.waiters.shift()
+    ) {
       waiter.scope.unwatch(waiter.onAbort);
       if (rescue) {
         if (this.events.enabled) {
-          this.events.emit('staleIfError', { key: flight.key, error: (answer as { error: unknown }).error });
+          this.events.emit('staleIfError', {
+            key: flight.key,
+            error: (answer as { error: unknown }).error,
+          });
         }
         waiter.resolve((stale.outcome as { value: unknown }).value);
       } else if (answer.ok) waiter.resolve(answer.value);
@@ -365,7 +391,10 @@ export class CachePolicy<T = unknown> extends BasePolicy<CacheEvents, T, Answers
         : verdict(this.name, 'cacheOn', this.#cacheOn(outcome), outcome);
     if (!accepted) return false;
     // A failure never replaces a value still good for stale-if-error, nor one being refreshed.
-    if (!outcome.ok && (this.negativeTtlMs === 0 || flight.background || flight.stale !== undefined)) {
+    if (
+      !outcome.ok &&
+      (this.negativeTtlMs === 0 || flight.background || flight.stale !== undefined)
+    ) {
       return false;
     }
     const written = this.store.set(flight.key, this.#entry(outcome, now), now);
