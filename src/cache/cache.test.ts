@@ -525,7 +525,18 @@ describe('cache', () => {
     const errors: unknown[] = [];
     policy.on('storeError', ({ error }) => errors.push(error));
     store.get = () => Promise.reject(new Error('redis down'));
+    store.set = () => {
+      throw new Error('redis full');
+    };
     expect(await policy.execute(() => 'direct', { key: 'k' })).toBe('direct');
-    expect(errors).toEqual([new Error('redis down')]);
+    store.set = () => Promise.reject(new Error('redis slow'));
+    expect(await policy.execute(() => 'again', { key: 'k' })).toBe('again');
+    await flush();
+    expect(errors).toEqual([
+      new Error('redis down'),
+      new Error('redis full'),
+      new Error('redis down'),
+      new Error('redis slow'),
+    ]);
   });
 });

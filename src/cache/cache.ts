@@ -397,13 +397,26 @@ export class CachePolicy<T = unknown> extends BasePolicy<CacheEvents, T, Answers
     ) {
       return false;
     }
-    const written = this.store.set(flight.key, this.#entry(outcome, now), now);
-    if (written !== undefined) {
-      Promise.resolve(written).then(undefined, (error: unknown) => {
-        if (this.events.enabled) this.events.emit('storeError', { key: flight.key, error });
-      });
+    const entry = this.#entry(outcome, now);
+    // The built-in store fails only on a bad sizeOf: the caller's bug, shown to the caller.
+    if (this.#memory !== undefined) {
+      this.#memory.set(flight.key, entry, now);
+      return true;
+    }
+    try {
+      const written = this.store.set(flight.key, entry, now);
+      if (written !== undefined)
+        Promise.resolve(written).then(undefined, this.#onWriteError(flight.key));
+    } catch (error) {
+      this.#onWriteError(flight.key)(error);
     }
     return true;
+  }
+
+  #onWriteError(key: string): (error: unknown) => void {
+    return (error) => {
+      if (this.events.enabled) this.events.emit('storeError', { key, error });
+    };
   }
 
   #entry(outcome: Outcome<T>, now: number): CacheEntry<T> {
