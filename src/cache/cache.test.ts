@@ -2,6 +2,7 @@ import { getEventListeners } from 'node:events';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { Outcome } from '../core/outcome.js';
 import { pipeline } from '../core/pipeline.js';
+import { telemetry } from '../telemetry.js';
 import { VirtualClock } from '../testing/index.js';
 import { timeout } from '../timeout/index.js';
 import { type CacheEvents, type CacheStore, cache, MemoryCacheStore } from './index.js';
@@ -538,5 +539,22 @@ describe('cache', () => {
       new Error('redis down'),
       new Error('redis slow'),
     ]);
+  });
+
+  it('a hit with a caller signal adds no listener; events reach the telemetry bus as kind "cache"', async () => {
+    const policy = cache({ name: 'users', ttlMs: 100, clock: new VirtualClock() });
+    const seen: string[] = [];
+    const stop = telemetry.subscribe((event) => {
+      if (event.kind === 'cache') seen.push(`${event.policy} ${event.type} ${event.detail.key}`);
+    });
+    try {
+      const controller = new AbortController();
+      await policy.execute(() => 1, { key: 'u1', signal: controller.signal });
+      expect(await policy.execute(() => 2, { key: 'u1', signal: controller.signal })).toBe(1);
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    } finally {
+      stop();
+    }
+    expect(seen).toEqual(['users miss u1', 'users hit u1']);
   });
 });
