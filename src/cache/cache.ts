@@ -333,7 +333,11 @@ export class CachePolicy<T = unknown> extends BasePolicy<CacheEvents, T, Answers
     if (!flight.waiters.remove(waiter)) return;
     waiter.reject(reason);
     if (flight.waiters.size > 0 || flight.background) return;
-    this.#detach(flight.key);
+    // An invalidated flight is no longer in the map, where a newer one may stand for its key.
+    if (flight.current) {
+      flight.current = false;
+      this.#flights.delete(flight.key);
+    }
     flight.scope.abort(reason);
   }
 

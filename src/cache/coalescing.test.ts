@@ -127,4 +127,24 @@ describe('cache: request coalescing', () => {
     expect(await joined).toBe(await never);
     expect(clock.pendingTimers).toBe(0);
   });
+
+  it('the last caller of an invalidated call leaving does not disturb the newer call for its key', async () => {
+    const policy = cache({ ttlMs: 1000, clock: new VirtualClock() });
+    const old = gate();
+    const controller = new AbortController();
+    const first = policy
+      .execute(() => old.promise, { key: 'k', signal: controller.signal })
+      .catch((e: unknown) => e);
+    await policy.delete('k');
+    const fresh = gate();
+    const second = policy.execute(() => fresh.promise, { key: 'k' });
+    controller.abort('gone');
+    expect(await first).toBe('gone');
+    expect(policy.inflight).toBe(1);
+    const joined = policy.execute(() => 'unused', { key: 'k' });
+    fresh.open('new');
+    expect(await second).toBe('new');
+    expect(await joined).toBe('new');
+    expect(await policy.get('k')).toBe('new');
+  });
 });
