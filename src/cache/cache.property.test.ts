@@ -12,13 +12,15 @@ type Op =
   | { readonly t: 'call'; readonly key: number; readonly signal: boolean }
   | { readonly t: 'abort'; readonly pick: number }
   | { readonly t: 'settle'; readonly key: number; readonly ok: boolean }
-  | { readonly t: 'advance'; readonly ms: number };
+  | { readonly t: 'advance'; readonly ms: number }
+  | { readonly t: 'delete'; readonly key: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ t: fc.constant('call' as const), key: fc.nat(2), signal: fc.boolean() }),
   fc.record({ t: fc.constant('abort' as const), pick: fc.nat() }),
   fc.record({ t: fc.constant('settle' as const), key: fc.nat(2), ok: fc.boolean() }),
   fc.record({ t: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 150 }) }),
+  fc.record({ t: fc.constant('delete' as const), key: fc.nat(2) }),
 );
 
 /** What a call has come to: still waiting, a value, or an error. */
@@ -39,7 +41,7 @@ interface ModelFlight {
 }
 
 describe('cache, against a model map with TTLs', () => {
-  it('answers, shares calls and lets callers leave exactly as the model says', async () => {
+  it('answers, shares calls, lets callers leave and forgets deleted keys exactly as the model says', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { maxLength: 40 }), async (ops) => {
         const clock = new VirtualClock();
@@ -47,6 +49,8 @@ describe('cache, against a model map with TTLs', () => {
         // The model: stored values with their freshness, the running call per key.
         const stored = new Map<string, { value: number; freshUntil: number }>();
         const flights = new Map<string, ModelFlight>();
+        // Calls running for keys deleted meanwhile: they answer their callers, store nothing.
+        const detached = new Set<ModelFlight>();
         const expected: State[] = [];
         const actual: State[] = [];
         const controllers: (AbortController | undefined)[] = [];
@@ -109,10 +113,12 @@ describe('cache, against a model map with TTLs', () => {
             const reason = new Error(`caller ${id} left`);
             c!.abort(reason);
             expected[id] = { error: reason };
-            for (const [key, flight] of flights) {
+            for (const flight of [...flights.values(), ...detached]) {
               if (!flight.waiters.delete(id)) continue;
               if (flight.waiters.size === 0) {
-                flights.delete(key);
+                if (flights.get(flight.upstream.key) === flight)
+                  flights.delete(flight.upstream.key);
+                detached.delete(flight);
                 expect(flight.upstream.signal.aborted).toBe(true);
                 expect(flight.upstream.signal.reason).toBe(reason);
               } else {
@@ -127,23 +133,35 @@ describe('cache, against a model map with TTLs', () => {
             const flight = flights.get(key);
             const current = flight?.upstream === upstream ? flight : undefined;
             if (current !== undefined) flights.delete(key);
+            const orphan = [...detached].find((f) => f.upstream === upstream);
+            if (orphan !== undefined) detached.delete(orphan);
+            const answering = current ?? orphan;
             if (step.ok) {
               const value = nextValue++;
               upstream.resolve(value);
-              if (current !== undefined) {
-                stored.set(key, { value, freshUntil: now + TTL });
-                for (const id of current.waiters) expected[id] = { value };
+              if (current !== undefined) stored.set(key, { value, freshUntil: now + TTL });
+              if (answering !== undefined) {
+                for (const id of answering.waiters) expected[id] = { value };
               }
             } else {
               const error = new Error(`upstream ${key} failed`);
               upstream.reject(error);
-              if (current !== undefined) {
-                const stale = current.stale;
+              if (answering !== undefined) {
+                const stale = answering.stale;
                 const rescued = stale !== undefined && now < stale.freshUntil + STALE_IF_ERROR;
-                for (const id of current.waiters) {
+                for (const id of answering.waiters) {
                   expected[id] = rescued ? { value: stale.value } : { error };
                 }
               }
+            }
+          } else if (step.t === 'delete') {
+            const key = keys[step.key]!;
+            void policy.delete(key);
+            stored.delete(key);
+            const flight = flights.get(key);
+            if (flight !== undefined) {
+              flights.delete(key);
+              detached.add(flight);
             }
           } else {
             await clock.advance(step.ms);
