@@ -181,7 +181,7 @@ describe('cache, against a model map with TTLs', () => {
         }
         expect(clock.pendingTimers).toBe(0);
       }),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
   });
 });
