@@ -1,5 +1,6 @@
 export * from './adaptive-limit/index.js';
 export * from './bulkhead/index.js';
+export * from './cache/index.js';
 export * from './circuit-breaker/index.js';
 export * from './core/index.js';
 export * from './degradation/index.js';

@@ -1,5 +1,6 @@
 import type { AdaptiveLimitEvents } from './adaptive-limit/index.js';
 import type { BulkheadEvents } from './bulkhead/index.js';
+import type { CacheEvents } from './cache/index.js';
 import type { CircuitBreakerEvents } from './circuit-breaker/index.js';
 import { telemetry as bus, type TelemetryBus } from './core/events.js';
 import type { FeatureEvents } from './degradation/index.js';
@@ -22,6 +23,7 @@ export interface PolicyEventsByKind {
   'adaptive-limit': AdaptiveLimitEvents;
   'adaptive-throttle': AdaptiveThrottleEvents;
   bulkhead: BulkheadEvents;
+  cache: CacheEvents;
   'circuit-breaker': CircuitBreakerEvents;
   fallback: FallbackEvents;
   feature: FeatureEvents;

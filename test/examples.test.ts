@@ -12,6 +12,15 @@ const tsx = join(root, 'node_modules/tsx/dist/cli.mjs');
  * new example cannot be added without saying what it should show.
  */
 const expected: Record<string, readonly string[]> = {
+  'availability/cache.ts': [
+    '2. again within ttlMs: sku-1 costs 42; server requests: 1',
+    '3. five concurrent calls for sku-2 got 42,42,42,42,42; server requests: 2',
+    'served from cache (stale): sku-1, because of Error: HTTP 503',
+    'served from cache (stale): sku-1, because of TypeError: fetch failed',
+    '5. service drops the connection: sku-1 costs 42; server requests: 4',
+    '6. service is back with a new price: sku-1 costs 45; server requests: 5',
+    '7. and that is cached now: sku-1 costs 45; server requests: 5',
+  ],
   'availability/degradation.ts': [
     'search "boots": doc-1, doc-2, doc-3 by simple ranking (primary-failed)',
     'mode: primary',

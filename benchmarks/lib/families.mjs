@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import breaker from '../micro/breaker.mjs';
 import bulkhead from '../micro/bulkhead.mjs';
+import cache from '../micro/cache.mjs';
 import floor from '../micro/floor.mjs';
 import overload from '../micro/overload.mjs';
 import pipeline from '../micro/pipeline.mjs';
@@ -20,6 +21,7 @@ export const microFamilies = [
   ...pipeline,
   ...overload,
   ...rateLimit,
+  ...cache,
 ];
 
 /** bulwark's build and the peers, as the cases' `make()` functions receive them. */
