@@ -12,6 +12,15 @@ const tsx = join(root, 'node_modules/tsx/dist/cli.mjs');
  * new example cannot be added without saying what it should show.
  */
 const expected: Record<string, readonly string[]> = {
+  'availability/shutdown.ts': [
+    'state: running -> draining (SIGTERM)\nreadiness: failing (SIGTERM)',
+    'during the readiness delay: GET /fast -> 200 "answered /fast"',
+    'after the delay: GET /fast -> refused (ECONNREFUSED)',
+    'after the delay: a guarded job -> refused with ShuttingDownError',
+    'hook: flush metrics\nhook: close the database pool\nstate: draining -> stopped (SIGTERM, exit code 0)',
+    'the slow request: 200 "answered /slow"',
+    'done: exit code 0, state stopped',
+  ],
   'dependency-risk/retry.ts': [
     'accepted the answer of attempt 3',
     'attempt 1 got HTTP 503; retrying in 200 ms',
