@@ -55,6 +55,7 @@ export class ServerTracker {
   /** Called whenever a request ends: the manager checks whether draining is done. */
   readonly #onIdle: () => void;
   #draining = false;
+  #closed = false;
 
   constructor(server: ShutdownServer, onIdle: () => void) {
     this.server = server;
@@ -76,13 +77,17 @@ export class ServerTracker {
   startDraining(): void {
     this.#draining = true;
     for (const response of this.#responses) closeAfter(response);
-    for (const session of this.#sessions) if (!session.closed) session.close();
   }
 
-  /** Stops accepting connections and closes the idle keep-alive ones. */
+  /**
+   * Stops accepting connections and closes the idle keep-alive ones; HTTP/2 sessions get a
+   * GOAWAY (`session.close()`): their open streams finish, no new ones start.
+   */
   stopAccepting(): void {
+    this.#closed = true;
     this.server.close(ignore);
     this.server.closeIdleConnections?.();
+    for (const session of this.#sessions) if (!session.closed) session.close();
   }
 
   /** Destroys every connection left, busy or not. */
@@ -106,11 +111,8 @@ export class ServerTracker {
 
   readonly #onSession = (session: Session): void => {
     if (typeof session?.once !== 'function') return;
-    if (this.#draining) {
-      session.close();
-      return;
-    }
     this.#sessions.add(session);
+    if (this.#closed) session.close();
     session.once('close', () => this.#sessions.delete(session));
   };
 

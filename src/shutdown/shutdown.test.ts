@@ -387,3 +387,41 @@ describe('gracefulShutdown options and registration', () => {
     expect(await shutdown.done).toBe(0);
   });
 });
+
+describe('gracefulShutdown with HTTP/2 sessions', () => {
+  class FakeSession extends EventEmitter {
+    closed = false;
+    destroyed = false;
+    constructor(readonly log: string[]) {
+      super();
+    }
+    close(): void {
+      this.closed = true;
+      this.log.push('session close');
+    }
+    destroy(): void {
+      this.destroyed = true;
+      this.log.push('session destroy');
+      this.emit('close');
+    }
+  }
+
+  it('sends a GOAWAY when the servers stop accepting, and destroys what is left at the deadline', async () => {
+    const { clock, log, server, shutdown } = setup({ readinessDelayMs: 100, drainTimeoutMs: 1000 });
+    const session = new FakeSession(log);
+    server.emit('session', session);
+    server.request();
+    shutdown.begin();
+    await clock.advance(99);
+    expect(session.closed).toBe(false);
+    await clock.advance(1);
+    expect(log.slice(-3)).toEqual(['close', 'closeIdleConnections', 'session close']);
+    const late = new FakeSession(log);
+    server.emit('session', late);
+    expect(late.closed).toBe(true);
+    await clock.advance(1000);
+    expect(await shutdown.done).toBe(1);
+    expect(session.destroyed).toBe(true);
+    expect(late.destroyed).toBe(true);
+  });
+});

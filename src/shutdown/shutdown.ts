@@ -235,6 +235,7 @@ export class GracefulShutdown {
    */
   dispose(): void {
     if (this.#state === 'stopped') return;
+    if (this.#state === 'running') this.#reason = 'dispose';
     this.#finish(this.#state === 'draining' ? 1 : 0, false);
   }
 
