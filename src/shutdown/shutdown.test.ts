@@ -298,12 +298,13 @@ describe('gracefulShutdown signals', () => {
 
   it('listeners are removed when it stops normally, and on dispose()', async () => {
     const a = setup({ signals: [signal] });
-    const b = setup({ signals: [signal, 'SIGUSR1'] });
+    const b = setup({ signals: [signal, 'SIGHUP'] });
     expect(process.listenerCount(signal)).toBe(baseline + 2);
     expect(await a.shutdown.begin()).toBe(0);
     expect(process.listenerCount(signal)).toBe(baseline + 1);
     b.shutdown.dispose();
     expect(b.shutdown.state).toBe('stopped');
+    expect(b.log).toEqual(['running -> stopped (0)']);
     expect(await b.shutdown.done).toBe(0);
     expect(process.listenerCount(signal)).toBe(baseline);
   });
@@ -359,9 +360,11 @@ describe('gracefulShutdown options and registration', () => {
   it('refuses bad hooks, servers and tracked values', () => {
     const { shutdown } = setup();
     expect(() => shutdown.onShutdown('', () => {})).toThrow(TypeError);
-    expect(() => shutdown.onShutdown('x', 'no' as never)).toThrow('must be a function');
+    expect(() => shutdown.onShutdown('x', 'no' as never)).toThrow(
+      'shutdown: onShutdown("x") needs a function (got "no")',
+    );
     expect(() => shutdown.onShutdown('x', () => {}, { timeoutMs: -5 })).toThrow(
-      'timeoutMs of hook "x"',
+      'shutdown: onShutdown("x"): option "timeoutMs" must be a number of milliseconds >= 0 or Infinity (got -5)',
     );
     expect(() => shutdown.server({} as never)).toThrow('server() needs a node:http');
     expect(() => shutdown.track(42 as never)).toThrow('track() needs a promise (got 42)');

@@ -4,7 +4,7 @@ import { TimeoutError } from '../core/errors.js';
 import { type Disposer, PolicyEvents } from '../core/events.js';
 import { describe } from '../core/policy.js';
 import type { ReadinessControl } from '../core/readiness.js';
-import { checkClock, checkFunction, checkMs, checkOptions, invalid } from '../core/validate.js';
+import { checkClock, checkMs, checkOptions, invalid } from '../core/validate.js';
 import { ShutdownGuardPolicy, type WorkGate } from './guard.js';
 import { isServer, type ServerLike, ServerTracker, type ShutdownServer } from './servers.js';
 
@@ -85,7 +85,10 @@ export class GracefulShutdown {
   readonly name: string;
   readonly readinessDelayMs: number;
   readonly drainTimeoutMs: number;
-  /** Resolves with the exit code once stopped (with `exit: true`, just before the process exits). */
+  /**
+   * Resolves with the exit code once stopped. With `exit: true` the process exits right then,
+   * before anything awaiting `done` resumes: watch `stateChange` instead.
+   */
   readonly done: Promise<number>;
   /** Refuses new calls with `ShuttingDownError` once draining starts; its calls count as tracked work. */
   readonly guard: ShutdownGuardPolicy;
@@ -202,15 +205,18 @@ export class GracefulShutdown {
         `${this.name}: onShutdown() needs a non-empty name (got ${describe(name)})`,
       );
     }
-    checkFunction(this.name, `onShutdown("${name}") fn`, fn);
-    const opts = checkOptions<ShutdownHookOptions>(`${this.name}: onShutdown("${name}")`, options);
-    const timeoutMs = checkMs(
-      this.name,
-      `timeoutMs of hook "${name}"`,
-      opts.timeoutMs ?? 5000,
-      0,
-      true,
-    );
+    // The hook's own checks: the same helpers, labelled with the call they belong to.
+    const label = `${this.name}: onShutdown(${describe(name)})`;
+    if (typeof fn !== 'function') {
+      throw new TypeError(`${label} needs a function (got ${describe(fn)})`);
+    }
+    const opts = checkOptions<ShutdownHookOptions>(label, options);
+    const timeoutMs = opts.timeoutMs ?? 5000;
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
+      throw new TypeError(
+        `${label}: option "timeoutMs" must be a number of milliseconds >= 0 or Infinity (got ${describe(timeoutMs)})`,
+      );
+    }
     const hook: Hook = { name, fn, timeoutMs };
     this.#hooks.push(hook);
     return () => {
