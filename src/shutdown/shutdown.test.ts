@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ExecutionRejectedError, ShuttingDownError } from '../core/errors.js';
 import { VirtualClock } from '../testing/index.js';
@@ -426,5 +427,37 @@ describe('gracefulShutdown with HTTP/2 sessions', () => {
     expect(await shutdown.done).toBe(1);
     expect(session.destroyed).toBe(true);
     expect(late.destroyed).toBe(true);
+  });
+});
+
+describe('gracefulShutdown drain, against a model', () => {
+  it('stops when the last request ends, or at the drain deadline with 1 if any is left', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 3000 }), { maxLength: 8 }),
+        fc.integer({ min: 0, max: 1000 }),
+        fc.integer({ min: 0, max: 2000 }),
+        async (ends, readinessDelayMs, drainTimeoutMs) => {
+          const deadline = readinessDelayMs + drainTimeoutMs;
+          // A request ending exactly at the deadline is a tie the model does not decide.
+          fc.pre(!ends.includes(deadline));
+          const { clock, shutdown, server } = setup({ readinessDelayMs, drainTimeoutMs });
+          let stoppedAt = -1;
+          shutdown.on('stateChange', ({ to }) => {
+            if (to === 'stopped') stoppedAt = clock.now();
+          });
+          for (const end of ends) {
+            const response = server.request();
+            clock.setTimeout(() => response.end(), end);
+          }
+          shutdown.begin();
+          await clock.advance(4000);
+          const last = Math.max(readinessDelayMs, ...ends);
+          const expected = last < deadline ? [last, 0] : [deadline, 1];
+          expect([stoppedAt, await shutdown.done]).toEqual(expected);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
