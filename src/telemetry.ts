@@ -12,6 +12,7 @@ import type { LoadShedderEvents } from './load-shedder/index.js';
 import type { RateLimiterEvents } from './rate-limiter/index.js';
 import type { RetryEvents } from './retry/index.js';
 import type { AdaptiveThrottleEvents } from './retry-budget/index.js';
+import type { ShutdownEvents } from './shutdown/index.js';
 import type { TimeoutEvents } from './timeout/index.js';
 
 /**
@@ -33,6 +34,7 @@ export interface PolicyEventsByKind {
   'rate-limiter': RateLimiterEvents;
   'load-shedder': LoadShedderEvents;
   retry: RetryEvents;
+  shutdown: ShutdownEvents;
   timeout: TimeoutEvents;
 }
 

@@ -43,6 +43,15 @@ const expected: Record<string, readonly string[]> = {
     'GET /health/ready -> 503 fail output="shutting down" [inventory=pass]',
     'GET /health/live -> 200 pass [event-loop:delay=pass',
   ],
+  'availability/shutdown.ts': [
+    'state: running -> draining (SIGTERM)\nreadiness: failing (SIGTERM)',
+    'during the readiness delay: GET /fast -> 200 "answered /fast"',
+    'after the delay: GET /fast -> refused (ECONNREFUSED)',
+    'after the delay: a guarded job -> refused with ShuttingDownError',
+    'hook: flush metrics\nhook: close the database pool\nstate: draining -> stopped (SIGTERM, exit code 0)',
+    'the slow request: 200 "answered /slow"',
+    'done: exit code 0, state stopped',
+  ],
   'dependency-risk/retry.ts': [
     'accepted the answer of attempt 3',
     'attempt 1 got HTTP 503; retrying in 200 ms',

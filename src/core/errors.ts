@@ -174,6 +174,17 @@ export class FeatureDegradedError extends ExecutionRejectedError {
 }
 
 /**
+ * The service is shutting down: a graceful shutdown's guard refused a new call once draining
+ * began, so the calls already running can finish before the process exits. Not retried by
+ * default: every later attempt in this process would be refused too.
+ */
+export class ShuttingDownError extends ExecutionRejectedError {
+  constructor(message = 'The service is shutting down') {
+    super(message);
+  }
+}
+
+/**
  * The abort reason of a hedged attempt that lost the race: another attempt's outcome ended the
  * call, so this one's `ctx.signal` aborts with this. Not a refusal, and nobody awaits a loser's
  * outcome: it lets the attempt's own code and logs tell "lost the race" from a caller's abort
@@ -201,6 +212,7 @@ const identities: [Function, string][] = [
   [ThrottledError, 'THROTTLED'],
   [FeatureDegradedError, 'FEATURE_DEGRADED'],
   [HedgeLostError, 'HEDGE_LOST'],
+  [ShuttingDownError, 'SHUTTING_DOWN'],
 ];
 for (const [type, code] of identities) {
   Object.defineProperties(type.prototype, {

@@ -18,6 +18,7 @@ export {
   type LoadShedReason,
   RateLimitedError,
   ResilienceError,
+  ShuttingDownError,
   ThrottledError,
   TimeoutError,
 } from './errors.js';
