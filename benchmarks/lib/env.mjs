@@ -31,6 +31,7 @@ function peerVersions() {
     'p-limit',
     'rate-limiter-flexible',
     '@fastify/rate-limit',
+    'lru-cache',
     'mitata',
   ]) {
     try {

@@ -34,6 +34,7 @@ export async function loadLibraries() {
     pRetry: (await import(require.resolve('p-retry'))).default,
     pLimit: (await import(require.resolve('p-limit'))).default,
     rateLimiterFlexible: require('rate-limiter-flexible'),
+    LRUCache: require('lru-cache').LRUCache,
     FastifyLocalStore: require('@fastify/rate-limit/store/LocalStore.js'),
   };
 }
