@@ -5,6 +5,7 @@ export default defineConfig({
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
     'sim/index': 'src/sim/index.ts',
+    'adapters/http/index': 'src/adapters/http/index.ts',
   },
   format: 'esm',
   platform: 'node',

@@ -1,0 +1,1 @@
+export { currentRequest, type RequestContext } from './request-scope.js';
