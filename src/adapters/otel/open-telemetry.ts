@@ -1,0 +1,23 @@
+import type { Disposer } from '../../core/events.js';
+import { startMetrics } from './metrics.js';
+import { type OpenTelemetryOptions, parseOptions } from './options.js';
+
+/**
+ * Turns bulwark's telemetry into OpenTelemetry metrics and spans, through the user's meter and
+ * tracer providers (the global ones by default). Returns the function that stops it: nothing
+ * is recorded after that (OpenTelemetry cannot remove instruments from a meter, so the ones
+ * made stay listed, with the values they had).
+ */
+export function openTelemetry(options?: OpenTelemetryOptions): Disposer {
+  const settings = parseOptions(options);
+  const parts: Disposer[] = [];
+  if (settings.meterProvider !== undefined) {
+    parts.push(startMetrics(settings.meterProvider, settings));
+  }
+  let attached = true;
+  return () => {
+    if (!attached) return;
+    attached = false;
+    for (const stop of parts) stop();
+  };
+}
