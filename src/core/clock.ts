@@ -1,4 +1,5 @@
 import type { AbortScope } from './abort-scope.js';
+import { executionScope } from './execution-scope.js';
 
 /** An opaque handle for a timer armed through a {@link Clock}. */
 export type TimerHandle = unknown;
@@ -87,8 +88,12 @@ class ChainedTimer {
  */
 export const systemClock: Clock = {
   now: () => origin + perf.now(),
-  setTimeout: (callback, ms) =>
-    ms > MAX_TIMER_MS ? new ChainedTimer(callback, ms) : setTimeout(callback, ms),
+  setTimeout: (callback, ms) => {
+    // Under a tracing adapter, a timer (often shared by many calls) must not carry the
+    // context of the call that happened to arm it into what it fires.
+    const scope = executionScope();
+    return scope === undefined ? arm(callback, ms) : scope.detached(() => arm(callback, ms));
+  },
   clearTimeout: (handle) => {
     if (handle instanceof ChainedTimer) handle.clear();
     else clearTimeout(handle as ReturnType<typeof setTimeout>);
@@ -96,6 +101,10 @@ export const systemClock: Clock = {
   unref: (handle) => (handle as ChainedTimer).unref(),
   ref: (handle) => (handle as ChainedTimer).ref(),
 };
+
+function arm(callback: () => void, ms: number): TimerHandle {
+  return ms > MAX_TIMER_MS ? new ChainedTimer(callback, ms) : setTimeout(callback, ms);
+}
 
 /**
  * Resolves after `ms` on `clock`, or rejects with the scope's abort reason as soon as `scope`

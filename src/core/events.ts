@@ -143,6 +143,16 @@ export class PolicyEvents<E extends EventMap> {
     return this.#count > 0 || busListeners.length > 0;
   }
 
+  /** The policy's name, as the bus tags its events. */
+  get policy(): string {
+    return this.#policy;
+  }
+
+  /** The policy's kind, as the bus tags its events. */
+  get kind(): string {
+    return this.#kind;
+  }
+
   /**
    * True when `execution` or `attempt` events would be seen: a bus subscriber asked for them,
    * or this policy has a listener for one of them.

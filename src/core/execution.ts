@@ -1,7 +1,15 @@
 import type { Clock } from './clock.js';
-import { adopt, type ExecutionContext, type Priority, type Task } from './context.js';
+import {
+  adopt,
+  type Context,
+  type ExecutionContext,
+  next,
+  type Priority,
+  type Task,
+} from './context.js';
 import { ExecutionRejectedError } from './errors.js';
 import type { PolicyEvents } from './events.js';
+import { type ExecutionScope, executionScope } from './execution-scope.js';
 
 /**
  * How a call ended: 'success' when it resolved, 'rejected' when bulwark refused it (an
@@ -71,6 +79,9 @@ export class ExecutionRecorder<D = unknown> {
   readonly #signal: AbortSignal | undefined;
   readonly #startedAt: number;
   #attempts = 0;
+  /** A tracing adapter's scope, when one is in use, and what it answered for this call. */
+  readonly #scope: ExecutionScope | undefined;
+  readonly #handle: unknown;
 
   constructor(
     events: PolicyEvents<ExecutionEvents>,
@@ -87,15 +98,33 @@ export class ExecutionRecorder<D = unknown> {
     this.#priority = priority;
     this.#signal = signal;
     this.#startedAt = clock.now();
+    const scope = executionScope();
+    if (scope !== undefined) {
+      this.#scope = scope;
+      this.#handle = scope.open(events.policy, events.kind, this.#call, key);
+    }
+  }
+
+  /** Runs the call's chain of policies, inside the tracing adapter's context if there is one. */
+  start(context: Context): Promise<unknown> {
+    const scope = this.#scope;
+    return scope === undefined
+      ? next(context, 0)
+      : scope.enter(this.#handle, () => next(context, 0));
   }
 
   /** The task, timed. */
   readonly run = (context: ExecutionContext<D>): Promise<unknown> => {
     const attempt = ++this.#attempts;
     const startedAt = this.#clock.now();
+    const scope = this.#scope;
     let result: Promise<unknown>;
     try {
-      result = adopt(this.#task(context));
+      result = adopt(
+        scope === undefined
+          ? this.#task(context)
+          : scope.attempt(this.#handle, attempt, () => this.#task(context)),
+      );
     } catch (error) {
       result = Promise.reject(error);
     }

@@ -167,7 +167,9 @@ export abstract class BasePolicy<E extends EventMap = {}, In = unknown, Out = ne
       // A throwing options getter, or a revoked Proxy: execute() never throws.
       return Promise.reject(error);
     }
-    const result = next(context as Context, 0) as Promise<T | Out>;
+    const result = (
+      recorder === undefined ? next(context as Context, 0) : recorder.start(context as Context)
+    ) as Promise<T | Out>;
     const settled = signal === undefined ? result : disposeAfter(result, context.scope);
     return recorder === undefined ? settled : recorder.finish(settled);
   }
