@@ -71,6 +71,7 @@ export class EventMetrics {
     const sets = this.#sets;
     switch (event.kind) {
       case 'retry': {
+        if (event.type === 'execution' || event.type === 'attempt') return;
         const result = retryResults[event.type];
         const reason = event.type === 'giveUp' ? event.detail.reason : undefined;
         const at = sets.of(

@@ -1,6 +1,7 @@
 import type { Disposer } from '../../core/events.js';
 import { startMetrics } from './metrics.js';
 import { type OpenTelemetryOptions, parseOptions } from './options.js';
+import { startTracing } from './trace-setup.js';
 
 /**
  * Turns bulwark's telemetry into OpenTelemetry metrics and spans, through the user's meter and
@@ -11,6 +12,8 @@ import { type OpenTelemetryOptions, parseOptions } from './options.js';
 export function openTelemetry(options?: OpenTelemetryOptions): Disposer {
   const settings = parseOptions(options);
   const parts: Disposer[] = [];
+  // Tracing first: it is the part that can refuse (one tracing adapter at a time).
+  if (settings.tracerProvider !== undefined) parts.push(startTracing(settings.tracerProvider));
   if (settings.meterProvider !== undefined) {
     parts.push(startMetrics(settings.meterProvider, settings));
   }
