@@ -13,10 +13,12 @@ describe('the built package', () => {
       const bulwark = await import('bulwark');
       const testing = await import('bulwark/testing');
       const sim = await import('bulwark/sim');
+      const otel = await import('bulwark/otel');
       const names = ['pipeline', 'retry', 'timeout', 'circuitBreaker', 'bulkhead', 'fallback', 'keyed', 'telemetry', 'backoff'];
       const missing = names.filter((name) => bulwark[name] === undefined);
       const simNames = ['simulate', 'dependency', 'latency', 'openLoop', 'closedLoop', 'rate', 'createRandom', 'formatResults', 'formatSeries', 'formatPriorities'];
       missing.push(...simNames.filter((name) => sim[name] === undefined));
+      if (typeof otel.openTelemetry !== 'function') missing.push('openTelemetry');
       const clock = new testing.VirtualClock(5);
       // A clock from 'bulwark/testing' is the simulator's own class: the chunks are shared.
       const result = await sim.simulate({

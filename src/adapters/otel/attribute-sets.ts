@@ -8,7 +8,11 @@ import { attributes } from './names.js';
  */
 export class AttributeSets {
   readonly #constant: Attributes;
-  readonly #made = new Map<string, Attributes>();
+  /**
+   * Made sets, found by each part in turn: the parts are short strings V8 has already hashed,
+   * where one key joined from them would be a fresh string to hash on every measurement.
+   */
+  readonly #made: Trie = new Map();
 
   constructor(constant: Attributes) {
     this.#constant = constant;
@@ -26,8 +30,8 @@ export class AttributeSets {
     name2?: string,
     value2?: string,
   ): Attributes {
-    const id = `${kind}\u0000${policy}\u0000${name}\u0000${value}\u0000${name2}\u0000${value2}`;
-    let made = this.#made.get(id);
+    const node = step(step(step(step(step(this.#made, kind), policy), name), value), name2);
+    let made = node.get(value2) as Attributes | undefined;
     if (made === undefined) {
       made = {
         ...this.#constant,
@@ -36,10 +40,22 @@ export class AttributeSets {
       };
       if (name !== undefined && value !== undefined) made[name] = value;
       if (name2 !== undefined && value2 !== undefined) made[name2] = value2;
-      this.#made.set(id, made);
+      node.set(value2, made);
     }
     return made;
   }
+}
+
+type Trie = Map<string | undefined, Trie | Attributes>;
+
+/** The branch of `trie` for `part`, made when missing. */
+function step(trie: Trie, part: string | undefined): Trie {
+  let branch = trie.get(part) as Trie | undefined;
+  if (branch === undefined) {
+    branch = new Map();
+    trie.set(part, branch);
+  }
+  return branch;
 }
 
 /**

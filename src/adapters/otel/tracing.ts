@@ -59,7 +59,7 @@ export class Tracing implements ExecutionScope<CallTrace> {
   /** Calls whose call span, or an attempt's, is still open, by the core's call number. */
   readonly #calls = new Map<number, CallTrace>();
   /** This adapter's open spans, to tell them from anyone else's active span. */
-  readonly #owners = new WeakMap<Span, CallTrace>();
+  readonly #owners = new Map<Span, CallTrace>();
   #stopped = false;
 
   constructor(tracer: Tracer) {
@@ -77,10 +77,11 @@ export class Tracing implements ExecutionScope<CallTrace> {
       parent,
     );
     const traced = new CallTrace(span, trace.setSpan(parent, span), policy, kind, key);
-    if (!this.#stopped) {
+    // A span the sampler dropped records nothing: only its context is passed on.
+    if (span.isRecording()) {
       this.#calls.set(call, traced);
       this.#owners.set(span, traced);
-    }
+    } else traced.ended = true;
     return traced;
   }
 
@@ -128,7 +129,7 @@ export class Tracing implements ExecutionScope<CallTrace> {
     if (spanEvent === undefined) return;
     const span = trace.getSpan(context.active());
     const owner = span === undefined ? undefined : this.#owners.get(span);
-    if (owner === undefined || owner.ended || !span!.isRecording()) return;
+    if (owner === undefined || owner.ended) return;
     // Another call's context can be active when a policy reports (a shared queue's flow); a
     // different key gives that away.
     const key = (event.detail as { key?: unknown }).key;
@@ -145,6 +146,7 @@ export class Tracing implements ExecutionScope<CallTrace> {
       traced.ended = true;
     }
     this.#calls.clear();
+    this.#owners.clear();
   }
 
   #callEnded({ call, outcome, attempts, error }: CallEnd): void {
@@ -156,6 +158,7 @@ export class Tracing implements ExecutionScope<CallTrace> {
     span.setAttribute(attributes.attempts, attempts);
     if (outcome !== 'success') fail(span, error);
     span.end();
+    this.#owners.delete(span);
     if (traced.attempts.size === 0) this.#calls.delete(call);
   }
 
@@ -167,6 +170,7 @@ export class Tracing implements ExecutionScope<CallTrace> {
     span.setAttribute(attributes.outcome, outcome);
     if (outcome !== 'success') fail(span, error);
     span.end();
+    this.#owners.delete(span);
     if (traced.ended && traced.attempts.size === 0) this.#calls.delete(call);
   }
 }
