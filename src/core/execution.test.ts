@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { circuitBreaker } from '../circuit-breaker/index.js';
 import { hedge } from '../hedge/index.js';
 import { backoff, retry } from '../retry/index.js';
+import { telemetry as typedTelemetry } from '../telemetry.js';
 import { VirtualClock } from '../testing/index.js';
 import { timeout } from '../timeout/index.js';
 import type { Clock } from './clock.js';
@@ -193,6 +194,22 @@ describe('execution events', () => {
       ['retry', 'success'],
       ['retry', 'execution'],
     ]);
+  });
+
+  it('are typed on the bus: kind and type narrow the detail', async () => {
+    const outcomes: string[] = [];
+    stops.push(
+      typedTelemetry.subscribe(
+        (event) => {
+          if (event.kind === 'pipeline' && event.type === 'execution') {
+            outcomes.push(`${event.policy} ${event.detail.outcome} ${event.detail.attempts}`);
+          }
+        },
+        { executions: true },
+      ),
+    );
+    await pipeline(retry(), { name: 'typed' }).execute(() => 'ok');
+    expect(outcomes).toEqual(['typed success 1']);
   });
 
   it('reach only the bus subscribers that ask for them', async () => {
