@@ -1,12 +1,5 @@
 import type { Clock } from './clock.js';
-import {
-  adopt,
-  type Context,
-  type ExecutionContext,
-  next,
-  type Priority,
-  type Task,
-} from './context.js';
+import { type Context, type ExecutionContext, next, type Priority, type Task } from './context.js';
 import { ExecutionRejectedError } from './errors.js';
 import type { PolicyEvents } from './events.js';
 import { type ExecutionScope, executionScope } from './execution-scope.js';
@@ -113,49 +106,43 @@ export class ExecutionRecorder<D = unknown> {
       : scope.enter(this.#handle, () => next(context, 0));
   }
 
+  /**
+   * True while `execute` is still handing the call down the chain: a task run now starts when
+   * the call did, and needs no clock read of its own (a read costs as much as a layer).
+   */
+  starting = true;
+
   /** The task, timed. */
-  readonly run = (context: ExecutionContext<D>): Promise<unknown> => {
+  readonly run = async (context: ExecutionContext<D>): Promise<unknown> => {
     const attempt = ++this.#attempts;
-    const startedAt = this.#clock.now();
+    const startedAt = this.starting ? this.#startedAt : this.#clock.now();
     const scope = this.#scope;
-    let result: Promise<unknown>;
     try {
-      result = adopt(
-        scope === undefined
-          ? this.#task(context)
-          : scope.attempt(this.#handle, attempt, () => this.#task(context)),
-      );
+      const value = await (scope === undefined
+        ? this.#task(context)
+        : scope.attempt(this.#handle, attempt, () => this.#task(context)));
+      this.#attemptEnded(attempt, startedAt, 'success', undefined);
+      return value;
     } catch (error) {
-      result = Promise.reject(error);
+      this.#attemptEnded(attempt, startedAt, 'failure', error);
+      throw error;
     }
-    return result.then(
-      (value) => {
-        this.#attemptEnded(attempt, startedAt, 'success', undefined);
-        return value;
-      },
-      (error: unknown) => {
-        this.#attemptEnded(attempt, startedAt, 'failure', error);
-        throw error;
-      },
-    );
   };
 
   /** `result`, once the call's event is out. */
-  finish<T>(result: Promise<T>): Promise<T> {
-    return result.then(
-      (value) => {
-        this.#ended('success', false, undefined);
-        return value;
-      },
-      (error: unknown) => {
-        const signal = this.#signal;
-        const aborted = signal?.aborted === true && signal.reason === error;
-        const outcome =
-          !aborted && error instanceof ExecutionRejectedError ? 'rejected' : 'failure';
-        this.#ended(outcome, aborted, error);
-        throw error;
-      },
-    );
+  async finish<T>(result: Promise<T>): Promise<T> {
+    this.starting = false;
+    try {
+      const value = await result;
+      this.#ended('success', false, undefined);
+      return value;
+    } catch (error) {
+      const signal = this.#signal;
+      const aborted = signal?.aborted === true && signal.reason === error;
+      const outcome = !aborted && error instanceof ExecutionRejectedError ? 'rejected' : 'failure';
+      this.#ended(outcome, aborted, error);
+      throw error;
+    }
   }
 
   #attemptEnded(attempt: number, startedAt: number, outcome: AttemptOutcome, error: unknown): void {
