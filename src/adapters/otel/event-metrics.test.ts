@@ -53,8 +53,8 @@ describe('openTelemetry metrics from policy events', () => {
     await expect(policy.execute(fail)).rejects.toThrow('down');
     await policy.execute(ok);
     expect(await readings(otel, 'bulwark.retry.attempts')).toEqual([
-      'bulwark.policy.name=api,bulwark.retry.reason=maxAttempts,bulwark.retry.result=gave_up => 1',
-      'bulwark.policy.name=api,bulwark.retry.result=retried => 2',
+      'bulwark.policy.name=api,bulwark.retry.reason=maxAttempts,bulwark.retry.result=give_up => 1',
+      'bulwark.policy.name=api,bulwark.retry.result=retry => 2',
       'bulwark.policy.name=api,bulwark.retry.result=success => 1',
     ]);
   });

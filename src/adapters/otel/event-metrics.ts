@@ -5,8 +5,11 @@ import type { AttributeSets } from './attribute-sets.js';
 import { attributes, instruments } from './names.js';
 import { RecoveryTracker } from './recovery.js';
 
-/** What `retry` events count as, per attempt: retried, ended the call well, or gave up. */
-const retryResults = { retry: 'retried', success: 'success', giveUp: 'gave_up' } as const;
+/**
+ * What `retry` events count as, per attempt: tried again, ended the call well, or gave up (the
+ * Prometheus adapter's values).
+ */
+const retryResults = { retry: 'retry', success: 'success', giveUp: 'give_up' } as const;
 
 /**
  * The counters and the recovery histogram, fed by the policies' events on the telemetry bus.
@@ -36,7 +39,7 @@ export class EventMetrics {
     });
     this.#retryAttempts = meter.createCounter(instruments.retryAttempts, {
       description:
-        'Attempts that retry policies saw end, by what followed: retried, success, gave_up.',
+        'Attempts that retry policies saw end, by what followed: retry, success, give_up.',
       unit: '{attempt}',
     });
     this.#shedCalls = meter.createCounter(instruments.shedCalls, {

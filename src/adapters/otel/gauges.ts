@@ -5,8 +5,19 @@ import { telemetry } from '../../telemetry.js';
 import type { AttributeSets } from './attribute-sets.js';
 import { instruments } from './names.js';
 
-/** An observable gauge: its name, unit and description. */
-type GaugeSpec = readonly [name: string, unit: string, description: string];
+/**
+ * An observable gauge: its name, unit and description, and how a reading becomes its value
+ * (undefined: not reported) when the reading's own value is not it.
+ */
+type GaugeSpec = readonly [
+  name: string,
+  unit: string,
+  description: string,
+  valueOf?: (reading: GaugeReading) => number | undefined,
+];
+
+/** A check's status as the Prometheus adapter encodes it; nothing before its first result. */
+const healthValues: Readonly<Record<string, number>> = { pass: 1, warn: 0.5, fail: 0 };
 
 /**
  * The instrument each of the core's gauges (`telemetry.gauges()`, by kind and gauge) is
@@ -88,15 +99,18 @@ function namespaceOf(kind: string): string {
  * are reported as one series: counts add up, a state shows the worse (higher) code.
  */
 export function observeGauges(meter: Meter, sets: AttributeSets): Disposer {
-  const observables = new Map<string, Observable>();
-  for (const [id, [name, unit, description]] of Object.entries(gaugeSpecs)) {
-    observables.set(id, meter.createObservableGauge(name, { unit, description }));
+  const observables = new Map<string, readonly [Observable, GaugeSpec[3]]>();
+  for (const [id, [name, unit, description, valueOf]] of Object.entries(gaugeSpecs)) {
+    observables.set(id, [meter.createObservableGauge(name, { unit, description }), valueOf]);
   }
   const callback = (result: BatchObservableResult): void => {
     const totals = new Map<Observable, Map<Attributes, number>>();
     for (const reading of telemetry.gauges()) {
-      const observable = observables.get(`${reading.kind}/${reading.gauge}`);
-      if (observable === undefined) continue;
+      const found = observables.get(`${reading.kind}/${reading.gauge}`);
+      if (found === undefined) continue;
+      const [observable, valueOf] = found;
+      const reported = valueOf === undefined ? reading.value : valueOf(reading);
+      if (reported === undefined) continue;
       const at = attributesOf(sets, reading);
       let values = totals.get(observable);
       if (values === undefined) {
@@ -106,17 +120,17 @@ export function observeGauges(meter: Meter, sets: AttributeSets): Disposer {
       const seen = values.get(at);
       const value =
         seen === undefined
-          ? reading.value
+          ? reported
           : reading.state !== undefined
-            ? Math.max(seen, reading.value)
-            : seen + reading.value;
+            ? Math.max(seen, reported)
+            : seen + reported;
       values.set(at, value);
     }
     for (const [observable, values] of totals) {
       for (const [at, value] of values) result.observe(observable, value, at);
     }
   };
-  const all = [...observables.values()];
+  const all = [...observables.values()].map(([observable]) => observable);
   meter.addBatchObservableCallback(callback, all);
   return () => meter.removeBatchObservableCallback(callback, all);
 }
