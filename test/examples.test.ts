@@ -128,6 +128,26 @@ const expected: Record<string, readonly string[]> = {
     '[info] bulwark circuit-breaker "inventory-breaker": stateChange half-open -> closed (probes-succeeded)',
     '   => 18 refused\n[warn] bulwark bulkhead "reports-pool": suppressed 13 records over the limit of 5 a second',
   ],
+  'observability/opentelemetry.ts': [
+    '1. "Simple is better than complex."',
+    '2. "Errors should never pass silently." (the service is down)',
+    [
+      '  GET /quote-of-the-day',
+      '    quotes [bulwark.outcome=success bulwark.call.attempts=2]',
+      '      event bulwark.retry 1 0.01',
+      '      quotes attempt [bulwark.attempt.number=1 bulwark.outcome=failure error.type=Error]',
+      '        GET /quote',
+      '      quotes attempt [bulwark.attempt.number=2 http.request.resend_count=1 bulwark.outcome=success]',
+      '        GET /quote',
+    ].join('\n'),
+    [
+      '      event bulwark.circuit_breaker.state_change closed open failures',
+      '      event bulwark.fallback',
+    ].join('\n'),
+    'bulwark.call.duration{bulwark.policy.name=quotes,bulwark.outcome=success} count 2',
+    'bulwark.retry.attempts{bulwark.policy.name=quotes-retry,bulwark.retry.result=retry} 2',
+    'bulwark.circuit_breaker.state{bulwark.policy.name=quotes-breaker} 2',
+  ],
   'observability/telemetry.ts': [
     'quote-breaker [circuit-breaker] stateChange from=closed to=open reason=failures',
     'quote-fallback [fallback] fallback key=quotes-api outcome=BrokenCircuitError',
