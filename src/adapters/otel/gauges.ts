@@ -13,7 +13,7 @@ type GaugeSpec = readonly [
   name: string,
   unit: string,
   description: string,
-  valueOf?: (reading: GaugeReading) => number | undefined,
+  readValue?: (reading: GaugeReading) => number | undefined,
 ];
 
 /** A check's status as the Prometheus adapter encodes it; nothing before its first result. */
@@ -83,7 +83,8 @@ const gaugeSpecs: Readonly<Record<string, GaugeSpec>> = {
   'health/status': [
     instruments.healthStatus,
     '1',
-    "A health check's latest status: 1 pass or warn, 0 fail.",
+    "A health check's latest status: 1 pass, 0.5 warn, 0 fail.",
+    (reading) => healthValues[reading.state ?? ''],
   ],
   'keyed/keys': ['bulwark.keyed.keys', '{key}', 'Keys a keyed policy holds.'],
 };
@@ -100,16 +101,16 @@ function namespaceOf(kind: string): string {
  */
 export function observeGauges(meter: Meter, sets: AttributeSets): Disposer {
   const observables = new Map<string, readonly [Observable, GaugeSpec[3]]>();
-  for (const [id, [name, unit, description, valueOf]] of Object.entries(gaugeSpecs)) {
-    observables.set(id, [meter.createObservableGauge(name, { unit, description }), valueOf]);
+  for (const [id, [name, unit, description, readValue]] of Object.entries(gaugeSpecs)) {
+    observables.set(id, [meter.createObservableGauge(name, { unit, description }), readValue]);
   }
   const callback = (result: BatchObservableResult): void => {
     const totals = new Map<Observable, Map<Attributes, number>>();
     for (const reading of telemetry.gauges()) {
       const found = observables.get(`${reading.kind}/${reading.gauge}`);
       if (found === undefined) continue;
-      const [observable, valueOf] = found;
-      const reported = valueOf === undefined ? reading.value : valueOf(reading);
+      const [observable, readValue] = found;
+      const reported = readValue === undefined ? reading.value : readValue(reading);
       if (reported === undefined) continue;
       const at = attributesOf(sets, reading);
       let values = totals.get(observable);

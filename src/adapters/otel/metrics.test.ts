@@ -95,6 +95,7 @@ describe('openTelemetry metrics: call durations and gauges', () => {
     const pool = bulkhead({ name: 'pool', limit: 1, queue: 5 });
     const health = healthRegistry({ name: 'probes' });
     health.register('db', () => breaker.state !== 'open');
+    health.register('disk', () => ({ status: 'warn', output: '85% full' }));
     let release = (): void => {};
     const gate = new Promise<void>((resolve) => {
       release = resolve;
@@ -114,15 +115,10 @@ describe('openTelemetry metrics: call durations and gauges', () => {
     expect(await value('bulwark.bulkhead.queued_calls')).toEqual([
       [{ 'bulwark.policy.name': 'pool', 'bulwark.policy.kind': 'bulkhead' }, 2],
     ]);
+    const probes = { 'bulwark.policy.name': 'probes', 'bulwark.policy.kind': 'health' };
     expect(await value('bulwark.health.status')).toEqual([
-      [
-        {
-          'bulwark.policy.name': 'probes',
-          'bulwark.policy.kind': 'health',
-          'bulwark.health.check': 'db',
-        },
-        0,
-      ],
+      [{ ...probes, 'bulwark.health.check': 'db' }, 0],
+      [{ ...probes, 'bulwark.health.check': 'disk' }, 0.5],
     ]);
 
     breaker.reset();
