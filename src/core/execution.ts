@@ -118,9 +118,10 @@ export class ExecutionRecorder<D = unknown> {
     const startedAt = this.starting ? this.#startedAt : this.#clock.now();
     const scope = this.#scope;
     try {
+      // `this` is the context, as when the chain calls the task itself.
       const value = await (scope === undefined
-        ? this.#task(context)
-        : scope.attempt(this.#handle, attempt, () => this.#task(context)));
+        ? this.#task.call(context, context)
+        : scope.attempt(this.#handle, attempt, () => this.#task.call(context, context)));
       this.#attemptEnded(attempt, startedAt, 'success', undefined);
       return value;
     } catch (error) {
