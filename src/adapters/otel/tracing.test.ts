@@ -246,6 +246,20 @@ describe('openTelemetry tracing', () => {
     expect(activeInTimer).toBeUndefined();
   });
 
+  it('waits for the attempts of at most 1,000 ended calls: a task that never settles is not kept for good', async () => {
+    const clock = new VirtualClock();
+    const impatient = timeout(10, { name: 'stuck', strategy: 'aggressive', clock });
+    const calls: Promise<unknown>[] = [];
+    for (let i = 0; i < 1_001; i++) {
+      calls.push(impatient.execute(() => new Promise(() => {})).catch(() => {}));
+    }
+    await clock.advance(10);
+    await Promise.all(calls);
+    expect(spansNamed('stuck')).toHaveLength(1_001);
+    // The oldest call's attempt is ended when the 1,001st call leaves one open too.
+    expect(spansNamed('stuck attempt')).toHaveLength(1);
+  });
+
   it('stops when disposed: ends the spans still open, and makes no more', async () => {
     let release = (): void => {};
     const gate = new Promise<void>((resolve) => {

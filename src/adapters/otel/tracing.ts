@@ -16,6 +16,9 @@ import { errorType } from './attribute-sets.js';
 import { attributes } from './names.js';
 import { spanEventOf } from './span-events.js';
 
+/** Ended calls whose attempts are still waited for, at most. */
+const maxLingering = 1_000;
+
 /** One call's spans while it runs. */
 class CallTrace {
   /** Its attempts' spans still running, by attempt number. */
@@ -60,6 +63,11 @@ export class Tracing implements ExecutionScope<CallTrace> {
   readonly #calls = new Map<number, CallTrace>();
   /** This adapter's open spans, to tell them from anyone else's active span. */
   readonly #owners = new Map<Span, CallTrace>();
+  /**
+   * Ended calls whose attempts still run, by call number, oldest first: a task an aggressive
+   * timeout stopped waiting for may never settle, so only the newest are waited for.
+   */
+  readonly #lingering = new Set<number>();
   #stopped = false;
 
   constructor(tracer: Tracer) {
@@ -147,6 +155,7 @@ export class Tracing implements ExecutionScope<CallTrace> {
     }
     this.#calls.clear();
     this.#owners.clear();
+    this.#lingering.clear();
   }
 
   #callEnded({ call, outcome, attempts, error }: CallEnd): void {
@@ -160,6 +169,7 @@ export class Tracing implements ExecutionScope<CallTrace> {
     span.end();
     this.#owners.delete(span);
     if (traced.attempts.size === 0) this.#calls.delete(call);
+    else this.#linger(call);
   }
 
   #attemptEnded({ call, attempt, outcome, error }: AttemptEnd): void {
@@ -171,7 +181,26 @@ export class Tracing implements ExecutionScope<CallTrace> {
     if (outcome !== 'success') fail(span, error);
     span.end();
     this.#owners.delete(span);
-    if (traced.ended && traced.attempts.size === 0) this.#calls.delete(call);
+    if (traced.ended && traced.attempts.size === 0) {
+      this.#calls.delete(call);
+      this.#lingering.delete(call);
+    }
+  }
+
+  /** Waits for an ended call's attempts, ending the oldest waited for beyond the bound. */
+  #linger(call: number): void {
+    this.#lingering.add(call);
+    if (this.#lingering.size <= maxLingering) return;
+    const oldest = this.#lingering.values().next().value as number;
+    this.#lingering.delete(oldest);
+    const traced = this.#calls.get(oldest);
+    this.#calls.delete(oldest);
+    if (traced === undefined) return;
+    for (const span of traced.attempts.values()) {
+      span.end();
+      this.#owners.delete(span);
+    }
+    traced.attempts.clear();
   }
 }
 
