@@ -110,7 +110,7 @@ export class EventMetrics {
         if (event.type === 'limited') this.#limitedCalls.add(1, sets.of(policy, kind));
         return;
       case 'timeout':
-        this.#timedOutCalls.add(1, sets.of(policy, kind));
+        if (event.type === 'timeout') this.#timedOutCalls.add(1, sets.of(policy, kind));
         return;
       case 'bulkhead':
         if (event.type === 'rejected') {

@@ -23,6 +23,7 @@ const maxLingering = 1_000;
 class CallTrace {
   /** Its attempts' spans still running, by attempt number. */
   readonly attempts = new Map<number, Span>();
+  /** True once the call's span ended, or from the start when the sampler dropped it. */
   ended = false;
 
   constructor(
