@@ -14,13 +14,22 @@ export function openTelemetry(options?: OpenTelemetryOptions): Disposer {
   const parts: Disposer[] = [];
   // Tracing first: it is the part that can refuse (one tracing adapter at a time).
   if (settings.tracerProvider !== undefined) parts.push(startTracing(settings.tracerProvider));
+  const stopAll = (): void => {
+    for (const stop of parts) stop();
+  };
   if (settings.meterProvider !== undefined) {
-    parts.push(startMetrics(settings.meterProvider, settings));
+    try {
+      parts.push(startMetrics(settings.meterProvider, settings));
+    } catch (error) {
+      // A provider that throws leaves nothing attached behind it.
+      stopAll();
+      throw error;
+    }
   }
   let attached = true;
   return () => {
     if (!attached) return;
     attached = false;
-    for (const stop of parts) stop();
+    stopAll();
   };
 }

@@ -63,6 +63,19 @@ describe('openTelemetry options', () => {
     expect(settings.clock).toBe(clock);
   });
 
+  it('leaves nothing attached when the meter provider throws', () => {
+    const otel = sdk();
+    const broken = {
+      getMeter: () => {
+        throw new Error('no meter today');
+      },
+    };
+    expect(() =>
+      openTelemetry({ meterProvider: broken, tracerProvider: otel.tracerProvider }),
+    ).toThrow('no meter today');
+    stops.push(openTelemetry({ tracerProvider: otel.tracerProvider, metrics: false }));
+  });
+
   it('takes one tracing adapter at a time; one without tracing may join', () => {
     const otel = sdk();
     stops.push(openTelemetry({ tracerProvider: otel.tracerProvider, metrics: false }));
