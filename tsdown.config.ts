@@ -6,6 +6,7 @@ export default defineConfig({
     'testing/index': 'src/testing/index.ts',
     'sim/index': 'src/sim/index.ts',
     'adapters/http/index': 'src/adapters/http/index.ts',
+    'adapters/prometheus/index': 'src/adapters/prometheus/index.ts',
   },
   format: 'esm',
   platform: 'node',
