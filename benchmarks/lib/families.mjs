@@ -7,10 +7,11 @@ import cache from '../micro/cache.mjs';
 import floor from '../micro/floor.mjs';
 import overload from '../micro/overload.mjs';
 import pipeline from '../micro/pipeline.mjs';
+import prometheus from '../micro/prometheus.mjs';
 import rateLimit from '../micro/rate-limit.mjs';
 import retry from '../micro/retry.mjs';
 import timeout from '../micro/timeout.mjs';
-import { benchDir, loadBulwark } from './env.mjs';
+import { benchDir, loadBulwark, loadBulwarkPrometheus } from './env.mjs';
 
 export const microFamilies = [
   ...floor,
@@ -19,6 +20,7 @@ export const microFamilies = [
   ...timeout,
   ...bulkhead,
   ...pipeline,
+  ...prometheus,
   ...overload,
   ...rateLimit,
   ...cache,
@@ -29,6 +31,8 @@ export async function loadLibraries() {
   const require = createRequire(join(benchDir, 'package.json'));
   return {
     bulwark: await loadBulwark(),
+    bulwarkPrometheus: await loadBulwarkPrometheus(),
+    promClient: require('prom-client'),
     cockatiel: await import(require.resolve('cockatiel')),
     CircuitBreaker: require('opossum'),
     pRetry: (await import(require.resolve('p-retry'))).default,
