@@ -120,6 +120,16 @@ const expected: Record<string, readonly string[]> = {
     'throttle: 105 requests, 0 accepts, refusing with probability 0.991',
     '4. retry + budget: 100 calls -> 100 requests (1.00x); 0 failed',
   ],
+  'observability/prometheus.ts': [
+    '1. 40 requests, 20% of inventory calls fail: {"200":40}',
+    '2. inventory down, 10 requests: {"503":10}',
+    'circuit_breaker_state{policy="inventory",service="shop"} 2',
+    'retry_attempts_total{policy="inventory-retry",result="retry",service="shop"} 22',
+    'retry_attempts_total{policy="inventory-retry",result="success",service="shop"} 40',
+    'retry_attempts_total{policy="inventory-retry",result="give_up",reason="notRetryable",service="shop"} 9',
+    'CircuitBreakerOpen (circuit_breaker_state == 2 for 1m): state 2, pending',
+    'HighRetryRate (retried share of attempts > 0.1 for 5m): 0.31, pending',
+  ],
   'observability/telemetry.ts': [
     'quote-breaker [circuit-breaker] stateChange from=closed to=open reason=failures',
     'quote-fallback [fallback] fallback key=quotes-api outcome=BrokenCircuitError',
