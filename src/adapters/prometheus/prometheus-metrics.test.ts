@@ -308,3 +308,18 @@ describe('prometheusMetrics: series and registry', () => {
     );
   });
 });
+
+describe('prometheusMetrics: label values', () => {
+  it('escapes policy names and constant labels as the exposition format requires', async () => {
+    const { scrape } = attach({ labels: { service: 'shop "eu"\\1' } });
+    await retry({ name: 'line\nbreak "quoted"', maxAttempts: 1 }).execute(() => 1);
+    const text = await scrape();
+    expect(text.series('retry_attempts_total')).toEqual([
+      {
+        name: 'retry_attempts_total',
+        labels: { policy: 'line\nbreak "quoted"', result: 'success', service: 'shop "eu"\\1' },
+        value: 1,
+      },
+    ]);
+  });
+});

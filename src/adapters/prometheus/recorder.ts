@@ -89,7 +89,7 @@ export class Recorder {
       case 'retry':
         if (event.type === 'success') this.#retryAttempts.cell(event.policy, 'success').value++;
         else if (event.type === 'retry') this.#retryAttempts.cell(event.policy, 'retry').value++;
-        else {
+        else if (event.type === 'giveUp') {
           const rest = join('give_up', event.detail.reason);
           this.#retryAttempts.cell(event.policy, rest).value++;
         }
@@ -109,13 +109,13 @@ export class Recorder {
         }
         return;
       case 'fallback':
-        this.#degradation.cell(event.policy, 'fallback').value++;
+        if (event.type === 'fallback') this.#degradation.cell(event.policy, 'fallback').value++;
         return;
       case 'rate-limiter':
         if (event.type === 'limited') this.#rateLimited.cell(event.policy).value++;
         return;
       case 'timeout':
-        this.#timeouts.cell(event.policy).value++;
+        if (event.type === 'timeout') this.#timeouts.cell(event.policy).value++;
         return;
       case 'bulkhead':
         if (event.type === 'rejected') {
