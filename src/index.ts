@@ -9,6 +9,7 @@ export * from './health/index.js';
 export * from './hedge/index.js';
 export * from './keyed/index.js';
 export * from './load-shedder/index.js';
+export * from './logging/index.js';
 export * from './rate-limiter/index.js';
 export * from './retry/index.js';
 export * from './retry-budget/index.js';

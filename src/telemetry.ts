@@ -3,6 +3,7 @@ import type { BulkheadEvents } from './bulkhead/index.js';
 import type { CacheEvents } from './cache/index.js';
 import type { CircuitBreakerEvents } from './circuit-breaker/index.js';
 import { telemetry as bus, type TelemetryBus } from './core/events.js';
+import type { ExecutionEvents } from './core/execution.js';
 import type { FeatureEvents } from './degradation/index.js';
 import type { FallbackEvents } from './fallback/index.js';
 import type { HealthEvents } from './health/index.js';
@@ -16,26 +17,29 @@ import type { ShutdownEvents } from './shutdown/index.js';
 import type { TimeoutEvents } from './timeout/index.js';
 
 /**
- * Each kind of policy's events, by the `kind` the telemetry bus tags them with. A policy class
- * of your own (a `BasePolicy` subclass) can join the union by declaration merging:
- * `declare module 'bulwark' { interface PolicyEventsByKind { 'my-kind': MyEvents } }`.
+ * Each kind of policy's events, by the `kind` the telemetry bus tags them with. Every policy
+ * called through its own `execute` also has the `execution` and `attempt` events. A policy
+ * class of your own (a `BasePolicy` subclass) can join the union by declaration merging:
+ * `declare module 'bulwark' { interface PolicyEventsByKind { 'my-kind': MyEvents & ExecutionEvents } }`.
  */
 export interface PolicyEventsByKind {
   'adaptive-limit': AdaptiveLimitEvents;
-  'adaptive-throttle': AdaptiveThrottleEvents;
-  bulkhead: BulkheadEvents;
-  cache: CacheEvents;
-  'circuit-breaker': CircuitBreakerEvents;
-  fallback: FallbackEvents;
-  feature: FeatureEvents;
+  'adaptive-throttle': AdaptiveThrottleEvents & ExecutionEvents;
+  bulkhead: BulkheadEvents & ExecutionEvents;
+  cache: CacheEvents & ExecutionEvents;
+  'circuit-breaker': CircuitBreakerEvents & ExecutionEvents;
+  fallback: FallbackEvents & ExecutionEvents;
+  feature: FeatureEvents & ExecutionEvents;
   health: HealthEvents;
-  hedge: HedgeEvents;
-  keyed: KeyedEvents;
-  'rate-limiter': RateLimiterEvents;
-  'load-shedder': LoadShedderEvents;
-  retry: RetryEvents;
-  shutdown: ShutdownEvents;
-  timeout: TimeoutEvents;
+  hedge: HedgeEvents & ExecutionEvents;
+  keyed: KeyedEvents & ExecutionEvents;
+  'load-shedder': LoadShedderEvents & ExecutionEvents;
+  pipeline: ExecutionEvents;
+  'rate-limiter': RateLimiterEvents & ExecutionEvents;
+  retry: RetryEvents & ExecutionEvents;
+  /** The shutdown manager's events, and its guard's executions. */
+  shutdown: ShutdownEvents & ExecutionEvents;
+  timeout: TimeoutEvents & ExecutionEvents;
 }
 
 /**
@@ -59,7 +63,8 @@ export type TelemetryEvent = {
 
 /**
  * The one stream that receives every policy's events, tagged with the policy's name and kind.
- * Metrics, tracing and logging adapters subscribe here. With no subscriber (and no listener on
- * a policy) an event costs nothing: it is never built.
+ * Metrics, tracing and logging adapters subscribe here (with `{ executions: true }` for the
+ * per-call `execution` and `attempt` events) and read `gauges()` for state. With no subscriber
+ * (and no listener on a policy) an event costs nothing: it is never built.
  */
 export const telemetry = bus as TelemetryBus<TelemetryEvent>;

@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from '../core/clock.js';
 import { type Disposer, type Listener, PolicyEvents } from '../core/events.js';
+import { type GaugeSink, readGauges, registerGauges } from '../core/gauges.js';
 import type { ConcurrencyLimit } from '../core/limit.js';
 import { describe } from '../core/policy.js';
 import {
@@ -195,6 +196,12 @@ export class AdaptiveLimit implements ConcurrencyLimit {
     this.#clock = checkClock(this.name, opts.clock, systemClock);
     this.#window = makeWindow(this.name, opts.window, this.#clock);
     this.#events = new PolicyEvents<AdaptiveLimitEvents>(this.name, KIND);
+    registerGauges(this);
+  }
+
+  /** @internal */
+  [readGauges](sink: GaugeSink): void {
+    sink.value(this.name, KIND, 'limit', this.#current);
   }
 
   /** The limit now: an integer within [min, max]. */

@@ -1,11 +1,12 @@
 import type { AbortScope } from '../core/abort-scope.js';
-import { type Clock, systemClock, type TimerHandle } from '../core/clock.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 import { type Context, next } from '../core/context.js';
 import { BulkheadRejectedError, ExecutionRejectedError } from '../core/errors.js';
+import { type GaugeSink, readGauges, registerGauges } from '../core/gauges.js';
 import { type ConcurrencyLimit, isConcurrencyLimit } from '../core/limit.js';
 import { LinkedList } from '../core/linked-list.js';
 import { BasePolicy, type PolicyOptions } from '../core/policy.js';
-import { checkClock, checkInteger, checkMs, checkOptions, invalid } from '../core/validate.js';
+import { checkInteger, checkMs, checkOptions, invalid } from '../core/validate.js';
 import { Waiter } from './waiter.js';
 
 export interface BulkheadOptions extends PolicyOptions {
@@ -106,7 +107,15 @@ export class BulkheadPolicy extends BasePolicy<BulkheadEvents> {
       0,
       true,
     );
-    this.#clock = checkClock(this.name, opts.clock, systemClock);
+    this.#clock = this.useClock(opts.clock);
+    registerGauges(this);
+  }
+
+  /** @internal */
+  [readGauges](sink: GaugeSink): void {
+    sink.value(this.name, 'bulkhead', 'running', this.#running);
+    sink.value(this.name, 'bulkhead', 'queued', this.#waiters.size);
+    sink.value(this.name, 'bulkhead', 'limit', this.limit);
   }
 
   /** Most calls running at once, now: the fixed limit, or the adaptive limit's `current`. */

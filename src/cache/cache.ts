@@ -1,10 +1,10 @@
 import { AbortScope } from '../core/abort-scope.js';
-import { type Clock, systemClock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { Context, type ExecutionContext, next } from '../core/context.js';
+import { type GaugeSink, readGauges, registerGauges } from '../core/gauges.js';
 import { failure, type Outcome, success } from '../core/outcome.js';
 import { BasePolicy, describe, type PolicyOptions } from '../core/policy.js';
 import {
-  checkClock,
   checkFunction,
   checkInteger,
   checkMs,
@@ -122,7 +122,7 @@ export class CachePolicy<T = unknown> extends BasePolicy<CacheEvents, T, Answers
     this.#keyOf = opts.keyOf === undefined ? undefined : checkFunction(name, 'keyOf', opts.keyOf);
     this.#cacheOn =
       opts.cacheOn === undefined ? undefined : checkFunction(name, 'cacheOn', opts.cacheOn);
-    this.#clock = checkClock(name, opts.clock, systemClock);
+    this.#clock = this.useClock(opts.clock);
     if (opts.store !== undefined) {
       const store = opts.store as Partial<CacheStore<T>> | null;
       if (
@@ -181,6 +181,13 @@ export class CachePolicy<T = unknown> extends BasePolicy<CacheEvents, T, Answers
       };
       this.#memory = this.store;
     }
+    registerGauges(this);
+  }
+
+  /** @internal */
+  [readGauges](sink: GaugeSink): void {
+    sink.value(this.name, 'cache', 'inflight', this.#flights.size);
+    if (this.#memory !== undefined) sink.value(this.name, 'cache', 'entries', this.#memory.size);
   }
 
   /** Calls running now, one per key at most (background refreshes included). */

@@ -1,10 +1,10 @@
-import { systemClock } from '../core/clock.js';
 import { type Context, next } from '../core/context.js';
 import { BrokenCircuitError, IsolatedCircuitError, TimeoutError } from '../core/errors.js';
 import type { Disposer } from '../core/events.js';
+import { type GaugeSink, readGauges, registerGauges } from '../core/gauges.js';
 import { failure, success } from '../core/outcome.js';
 import { BasePolicy, describe } from '../core/policy.js';
-import { checkClock, checkOptions } from '../core/validate.js';
+import { checkOptions } from '../core/validate.js';
 import type { CircuitBreakerEvents, StateChangeReason } from './events.js';
 import {
   type CircuitBreakerMode,
@@ -33,6 +33,17 @@ type Refusal = number | 'half-open' | 'isolated';
  */
 type Admission = 'pass' | 'probe' | 'closed' | Refusal;
 
+/** Every state a breaker can be in, as its `state` gauge names them. */
+const circuitStates: readonly CircuitState[] = ['closed', 'half-open', 'open', 'isolated'];
+
+/** How the `state` gauge encodes the state: isolated counts as open, so alerts on open fire. */
+const circuitStateCodes: Readonly<Record<CircuitState, number>> = {
+  closed: 0,
+  'half-open': 1,
+  open: 2,
+  isolated: 2,
+};
+
 /**
  * Stops calling a dependency that keeps failing: after the opening rule is met it refuses
  * calls for a break, then lets a few probe calls through and closes again if they succeed.
@@ -49,7 +60,7 @@ export class CircuitBreakerPolicy<T = unknown> extends BasePolicy<CircuitBreaker
   constructor(options: CircuitBreakerOptions) {
     const opts = checkOptions<CircuitBreakerOptions>('circuit-breaker', options);
     super('circuit-breaker', opts.name);
-    const clock = checkClock(this.name, opts.clock, systemClock);
+    const clock = this.useClock(opts.clock);
     this.#settings = parseOptions(this.name, opts, clock);
     if (opts.initialState === undefined) {
       this.#state = new MemoryBreakerState(this.#settings);
@@ -59,6 +70,20 @@ export class CircuitBreakerPolicy<T = unknown> extends BasePolicy<CircuitBreaker
       if (initial.state === 'isolated') this.#isolation = { count: 1 };
       if (initial.disabled === true) this.#disabled = true;
     }
+    registerGauges(this);
+  }
+
+  /** @internal */
+  [readGauges](sink: GaugeSink): void {
+    const state = this.#state.state;
+    sink.state(
+      this.name,
+      'circuit-breaker',
+      'state',
+      state,
+      circuitStateCodes[state],
+      circuitStates,
+    );
   }
 
   /**

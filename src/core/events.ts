@@ -1,3 +1,5 @@
+import { type GaugeReading, readAllGauges } from './gauges.js';
+
 /** Undoes a subscription. Calling it twice is harmless. */
 export type Disposer = () => void;
 
@@ -24,12 +26,28 @@ export interface AnyTelemetryEvent {
   readonly detail: object;
 }
 
+/** What a subscriber to the telemetry bus asks for. */
+export interface SubscribeOptions {
+  /**
+   * Also deliver the `execution` and `attempt` events of every call (metrics and tracing need
+   * them; logs do not). They cost a little on every call, so they are made only while a
+   * subscriber asks for them or a policy has a listener for them. Default: false.
+   */
+  executions?: boolean;
+}
+
 /** The stream of every policy's events. */
 export interface TelemetryBus<E extends AnyTelemetryEvent = AnyTelemetryEvent> {
   /** Calls `listener` with every event from now on; returns the function that unsubscribes. */
-  subscribe(listener: Listener<E>): Disposer;
+  subscribe(listener: Listener<E>, options?: SubscribeOptions): Disposer;
   /** True while anything is subscribed. */
   readonly active: boolean;
+  /**
+   * The state of every live stateful policy now: breaker states, bulkhead and load shedder
+   * running and queued, limits, ... Metrics adapters read it when scraped. A keyed policy
+   * answers aggregates over its keys, never one reading per key.
+   */
+  gauges(): GaugeReading[];
 }
 
 /**
@@ -38,6 +56,8 @@ export interface TelemetryBus<E extends AnyTelemetryEvent = AnyTelemetryEvent> {
  * are not).
  */
 let busListeners: readonly Listener<AnyTelemetryEvent>[] = [];
+/** The subscribers that asked for execution events too. */
+let executionListeners: readonly Listener<AnyTelemetryEvent>[] = [];
 
 /**
  * Listener errors must not break the call that emitted the event, nor go unseen: like
@@ -76,18 +96,30 @@ function without<T>(list: readonly T[], item: T): readonly T[] {
  * Metrics, tracing and logging adapters subscribe here.
  */
 export const telemetry: TelemetryBus = {
-  subscribe(listener: Listener<AnyTelemetryEvent>): Disposer {
+  subscribe(listener: Listener<AnyTelemetryEvent>, options?: SubscribeOptions): Disposer {
+    if (typeof listener !== 'function') {
+      throw new TypeError(`telemetry: subscribe() needs a function (got ${typeof listener})`);
+    }
+    const executions = options?.executions ?? false;
+    if (typeof executions !== 'boolean') {
+      throw new TypeError(
+        `telemetry: option "executions" must be a boolean (got ${String(executions)})`,
+      );
+    }
     busListeners = [...busListeners, listener];
+    if (executions) executionListeners = [...executionListeners, listener];
     let subscribed = true;
     return () => {
       if (!subscribed) return;
       subscribed = false;
       busListeners = without(busListeners, listener);
+      if (executions) executionListeners = without(executionListeners, listener);
     };
   },
   get active(): boolean {
     return busListeners.length > 0;
   },
+  gauges: readAllGauges,
 };
 
 /**
@@ -111,6 +143,20 @@ export class PolicyEvents<E extends EventMap> {
     return this.#count > 0 || busListeners.length > 0;
   }
 
+  /**
+   * True when `execution` or `attempt` events would be seen: a bus subscriber asked for them,
+   * or this policy has a listener for one of them.
+   */
+  get observesExecutions(): boolean {
+    if (executionListeners.length > 0) return true;
+    const listeners = this.#listeners;
+    if (listeners === undefined) return false;
+    return (
+      (listeners.get('execution' as keyof E)?.length ?? 0) > 0 ||
+      (listeners.get('attempt' as keyof E)?.length ?? 0) > 0
+    );
+  }
+
   on<K extends keyof E & string>(type: K, listener: Listener<E[K]>): Disposer {
     if (typeof listener !== 'function') {
       throw new TypeError(`${this.#policy}: listener for "${type}" must be a function`);
@@ -129,16 +175,29 @@ export class PolicyEvents<E extends EventMap> {
   }
 
   emit<K extends keyof E & string>(type: K, detail: E[K]): void {
+    this.#emitTo(busListeners, type, detail);
+  }
+
+  /** Emits an `execution` or `attempt` event: on the bus, only to who asked for them. */
+  emitExecution<K extends keyof E & string>(type: K, detail: E[K]): void {
+    this.#emitTo(executionListeners, type, detail);
+  }
+
+  #emitTo<K extends keyof E & string>(
+    bus: readonly Listener<AnyTelemetryEvent>[],
+    type: K,
+    detail: E[K],
+  ): void {
     const list = this.#listeners?.get(type) as readonly Listener<E[K]>[] | undefined;
     if (list !== undefined) for (const listener of list) deliver(listener, detail);
-    if (busListeners.length > 0) {
+    if (bus.length > 0) {
       const event: AnyTelemetryEvent = {
         policy: this.#policy,
         kind: this.#kind,
         type,
         detail: detail as object,
       };
-      for (const listener of busListeners) deliver(listener, event);
+      for (const listener of bus) deliver(listener, event);
     }
   }
 }

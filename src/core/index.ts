@@ -28,12 +28,21 @@ export {
   type Disposer,
   type EventMap,
   type Listener,
+  type SubscribeOptions,
   type TelemetryBus,
   telemetry,
 } from './events.js';
+export type { AttemptOutcome, ExecutionEvents, ExecutionOutcome } from './execution.js';
+export type { GaugeLabels, GaugeReading } from './gauges.js';
 export type { ConcurrencyLimit } from './limit.js';
 export { failure, type Outcome, retryAfterHint, success } from './outcome.js';
-export { Pipeline, type PipelineIn, type PipelineOut, pipeline } from './pipeline.js';
+export {
+  Pipeline,
+  type PipelineIn,
+  type PipelineOptions,
+  type PipelineOut,
+  pipeline,
+} from './pipeline.js';
 export {
   BasePolicy,
   type InOf,

@@ -1,6 +1,16 @@
 import { AbortScope } from './abort-scope.js';
+import { type Clock, systemClock } from './clock.js';
 import { adopt, Context, type ExecutionContext, type Layer, next } from './context.js';
-import { BasePolicy, describe, type InOf, layersOf, type OutOf, type Policy } from './policy.js';
+import {
+  BasePolicy,
+  clockOf,
+  describe,
+  type InOf,
+  layersOf,
+  type OutOf,
+  type Policy,
+} from './policy.js';
+import { checkOptions } from './validate.js';
 
 /**
  * A policy that is not one of bulwark's: it joins a pipeline through its public `execute`,
@@ -53,11 +63,24 @@ async function continueFrom(
   }
 }
 
+/** What a pipeline takes after its policies: `pipeline(a, b, { name: 'payments' })`. */
+export interface PipelineOptions {
+  /** Labels the pipeline's `execution` and `attempt` events. Default: 'pipeline'. */
+  name?: string;
+  /**
+   * The clock its `execution` and `attempt` events are timed on. Default: the clock of its
+   * first member given one (so a pipeline of policies on a `VirtualClock` times calls on it),
+   * else the system clock.
+   */
+  clock?: Clock;
+}
+
 /** Several policies run as one, the first outermost. */
 export class Pipeline<In = unknown, Out = never> extends BasePolicy<{}, In, Out> {
   readonly policies: readonly Policy<never, unknown>[];
 
-  constructor(policies: readonly Policy<never, unknown>[]) {
+  constructor(policies: readonly Policy<never, unknown>[], options?: PipelineOptions) {
+    const opts = checkOptions<PipelineOptions>('pipeline', options);
     const layers: Layer[] = [];
     policies.forEach((policy, at) => {
       if (policy instanceof BasePolicy) layers.push(...policy[layersOf]);
@@ -68,14 +91,33 @@ export class Pipeline<In = unknown, Out = never> extends BasePolicy<{}, In, Out>
           `pipeline: argument ${at + 1} must be a policy (got ${describe(policy)})`,
         );
     });
-    super('pipeline', undefined, layers);
+    super('pipeline', opts.name, layers);
     this.policies = policies;
+    this.useClock(opts.clock ?? memberClock(policies));
   }
 
   /** A pipeline contributes its members' layers, never itself, so this is never called. */
   run(context: Context, index: number): Promise<unknown> {
     return next(context, index + 1);
   }
+}
+
+/** The clock of the first bulwark member whose clock is not the system clock. */
+function memberClock(policies: readonly Policy<never, unknown>[]): Clock | undefined {
+  for (const policy of policies) {
+    if (policy instanceof BasePolicy && policy[clockOf] !== systemClock) return policy[clockOf];
+  }
+  return undefined;
+}
+
+/** Whether `pipeline()`'s last argument is its options rather than a policy. */
+function isPipelineOptions(value: unknown): value is PipelineOptions {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Partial<Policy>).execute !== 'function' &&
+    ('name' in value || 'clock' in value)
+  );
 }
 
 type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (
@@ -115,6 +157,17 @@ type Fitting<P extends readonly unknown[]> = [Misfit<P>] extends [never]
  */
 export function pipeline<const P extends readonly Policy<never, unknown>[]>(
   ...policies: P & Fitting<P>
-): Pipeline<PipelineIn<P>, PipelineOut<P>> {
-  return new Pipeline(policies);
+): Pipeline<PipelineIn<P>, PipelineOut<P>>;
+/** The same, named and timed by a trailing `{ name, clock }` (see {@link PipelineOptions}). */
+export function pipeline<const P extends readonly Policy<never, unknown>[]>(
+  ...args: [...policies: P, options: PipelineOptions & { readonly execute?: never }] & Fitting<P>
+): Pipeline<PipelineIn<P>, PipelineOut<P>>;
+export function pipeline(
+  ...args: (Policy<never, unknown> | PipelineOptions)[]
+): Pipeline<unknown, unknown> {
+  const last = args.at(-1);
+  if (isPipelineOptions(last)) {
+    return new Pipeline(args.slice(0, -1) as Policy<never, unknown>[], last);
+  }
+  return new Pipeline(args as Policy<never, unknown>[]);
 }

@@ -1,5 +1,5 @@
 import { AbortScope } from './abort-scope.js';
-import type { Clock } from './clock.js';
+import { type Clock, systemClock } from './clock.js';
 import {
   Context,
   type ExecuteOptions,
@@ -10,6 +10,8 @@ import {
   type Task,
 } from './context.js';
 import { type Disposer, type EventMap, type Listener, PolicyEvents } from './events.js';
+import { type ExecutionEvents, ExecutionRecorder } from './execution.js';
+import { checkClock } from './validate.js';
 
 /** Options every policy takes. */
 export interface PolicyOptions {
@@ -45,6 +47,9 @@ export type OutOf<P> = P extends { readonly [outcomeTypes]: { readonly out: infe
 /** Where a pipeline finds the layers a bulwark policy contributes. @internal */
 export const layersOf: unique symbol = Symbol('bulwark.layers');
 
+/** Where a pipeline finds a member's clock. @internal */
+export const clockOf: unique symbol = Symbol('bulwark.clock');
+
 /**
  * The base of every bulwark policy: the public `execute`, typed events, and the layer
  * protocol that lets `pipeline()` run several policies without a closure per layer.
@@ -58,6 +63,7 @@ export abstract class BasePolicy<E extends EventMap = {}, In = unknown, Out = ne
   /** @internal */
   readonly [layersOf]: readonly Layer[];
   protected readonly events: PolicyEvents<E>;
+  #clock: Clock = systemClock;
 
   protected constructor(kind: string, name: string | undefined, layers?: readonly Layer[]) {
     if (name !== undefined && (typeof name !== 'string' || name === '')) {
@@ -70,9 +76,31 @@ export abstract class BasePolicy<E extends EventMap = {}, In = unknown, Out = ne
     this[layersOf] = layers ?? [this];
   }
 
+  /** The same events, as the execution events' emitter sees them. */
+  get #executionEvents(): PolicyEvents<ExecutionEvents> {
+    return this.events as unknown as PolicyEvents<ExecutionEvents>;
+  }
+
+  /** The clock the policy's `execution` and `attempt` events are timed on. @internal */
+  get [clockOf](): Clock {
+    return this.#clock;
+  }
+
+  /**
+   * Checks the `clock` option (the system clock when undefined) and keeps it for the policy's
+   * execution events; returns it for the policy's own use.
+   */
+  protected useClock(clock: unknown): Clock {
+    this.#clock = checkClock(this.name, clock, systemClock);
+    return this.#clock;
+  }
+
   /** Subscribes to one of the policy's events; returns the function that unsubscribes. */
-  on<K extends keyof E & string>(type: K, listener: Listener<E[K]>): Disposer {
-    return this.events.on(type, listener);
+  on<K extends keyof (E & ExecutionEvents) & string>(
+    type: K,
+    listener: Listener<(E & ExecutionEvents)[K]>,
+  ): Disposer {
+    return (this.events as PolicyEvents<E & ExecutionEvents>).on(type, listener);
   }
 
   execute<T extends In, D = unknown>(
@@ -84,12 +112,16 @@ export abstract class BasePolicy<E extends EventMap = {}, In = unknown, Out = ne
         new TypeError(`${this.name}: execute() needs a function (got ${describe(task)})`),
       );
     }
+    const observed = this.events.observesExecutions;
     let context: Context<D>;
     let signal: AbortSignal | undefined;
+    let recorder: ExecutionRecorder<D> | undefined;
     try {
       if (options === undefined) {
+        if (observed)
+          recorder = this.#record(task as Task<unknown, D>, undefined, 'critical', undefined);
         context = new Context<D>(
-          task as Task<unknown, D>,
+          recorder?.run ?? (task as Task<unknown, D>),
           this[layersOf],
           AbortScope.none,
           1,
@@ -111,10 +143,15 @@ export abstract class BasePolicy<E extends EventMap = {}, In = unknown, Out = ne
         if (problem !== undefined) {
           return Promise.reject(new TypeError(`${this.name}: execute() ${problem}`));
         }
-        if (given?.aborted) return Promise.reject(given.reason);
+        if (observed)
+          recorder = this.#record(task as Task<unknown, D>, key, priority ?? 'critical', given);
+        if (given?.aborted) {
+          const refused = Promise.reject(given.reason);
+          return recorder === undefined ? refused : recorder.finish(refused);
+        }
         signal = given;
         context = new Context<D>(
-          task as Task<unknown, D>,
+          recorder?.run ?? (task as Task<unknown, D>),
           this[layersOf],
           signal === undefined ? AbortScope.none : new AbortScope(undefined, signal),
           1,
@@ -131,7 +168,17 @@ export abstract class BasePolicy<E extends EventMap = {}, In = unknown, Out = ne
       return Promise.reject(error);
     }
     const result = next(context as Context, 0) as Promise<T | Out>;
-    return signal === undefined ? result : disposeAfter(result, context.scope);
+    const settled = signal === undefined ? result : disposeAfter(result, context.scope);
+    return recorder === undefined ? settled : recorder.finish(settled);
+  }
+
+  #record<D>(
+    task: Task<unknown, D>,
+    key: string | undefined,
+    priority: Priority,
+    signal: AbortSignal | undefined,
+  ): ExecutionRecorder<D> {
+    return new ExecutionRecorder(this.#executionEvents, this.#clock, task, key, priority, signal);
   }
 
   /** Does this policy's work around `next(context, index + 1)`. @internal */

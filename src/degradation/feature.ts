@@ -1,18 +1,15 @@
-import { type Clock, systemClock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { adopt, type Context, type ExecutionContext, next } from '../core/context.js';
 import { FeatureDegradedError } from '../core/errors.js';
+import { type GaugeSink, readGauges, registerGauges } from '../core/gauges.js';
 import { BasePolicy, type PolicyOptions } from '../core/policy.js';
-import {
-  checkClock,
-  checkFunction,
-  checkMs,
-  checkOptions,
-  invalid,
-  verdict,
-} from '../core/validate.js';
+import { checkFunction, checkMs, checkOptions, invalid, verdict } from '../core/validate.js';
 
 /** What a feature answers with: its primary, its fallback, or its fallback because it is off. */
 export type FeatureMode = 'primary' | 'fallback' | 'disabled';
+
+/** Every mode, in the order the `mode` gauge encodes them: 0 primary, 1 fallback, 2 disabled. */
+const featureModes: readonly FeatureMode[] = ['primary', 'fallback', 'disabled'];
 
 /**
  * Why a feature is in its mode: 'healthy' (primary); 'disabled' (its flag is off); or, in
@@ -144,7 +141,14 @@ export class FeaturePolicy<R = never> extends BasePolicy<FeatureEvents, unknown,
     }
     this.#breaker = breaker;
     this.#minDegradedMs = checkMs(name, 'minDegradedMs', opts.minDegradedMs ?? 0);
-    this.#clock = checkClock(name, opts.clock, systemClock);
+    this.#clock = this.useClock(opts.clock);
+    registerGauges(this);
+  }
+
+  /** @internal The mode last found; reading it asks nothing, unlike `status()`. */
+  [readGauges](sink: GaugeSink): void {
+    const mode = this.#mode;
+    sink.state(this.name, 'feature', 'mode', mode, featureModes.indexOf(mode), featureModes);
   }
 
   /** The feature's flag, as last set. */

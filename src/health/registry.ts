@@ -1,6 +1,7 @@
 import { type Clock, systemClock, type TimerHandle } from '../core/clock.js';
 import { TimeoutError } from '../core/errors.js';
 import { type Disposer, type Listener, PolicyEvents } from '../core/events.js';
+import { type GaugeSink, readGauges, registerGauges } from '../core/gauges.js';
 import { describe } from '../core/policy.js';
 import type { ReadinessControl } from '../core/readiness.js';
 import {
@@ -70,6 +71,9 @@ function message(error: unknown): string {
   return `threw ${describe(error)}`;
 }
 
+/** What a check's `status` gauge can name: its latest result, or none yet. */
+const healthStates: readonly string[] = ['pass', 'warn', 'fail', 'unknown'];
+
 /**
  * A registry of health checks answering Kubernetes' liveness, readiness and startup probes
  * with application/health+json reports. It is also the {@link ReadinessControl} graceful
@@ -97,6 +101,19 @@ export class HealthRegistry implements ReadinessControl {
     this.cacheMs = o.cacheMs === undefined ? 0 : checkMs(this.name, 'cacheMs', o.cacheMs, 0, true);
     this.#clock = checkClock(this.name, o.clock, systemClock);
     this.#events = new PolicyEvents<HealthEvents>(this.name, 'health');
+    registerGauges(this);
+  }
+
+  /**
+   * @internal Each check's latest status: 1 while it passes or warns (or has no result yet, as
+   * `healthy()` answers), 0 once it fails.
+   */
+  [readGauges](sink: GaugeSink): void {
+    for (const entry of this.#entries.values()) {
+      const status = entry.last?.status ?? 'unknown';
+      const code = status === 'fail' ? 0 : 1;
+      sink.state(this.name, 'health', 'status', status, code, healthStates, { check: entry.name });
+    }
   }
 
   /** Subscribes to an event; returns the function that unsubscribes. */

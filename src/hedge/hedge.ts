@@ -1,16 +1,9 @@
 import { type AttemptBudget, isAttemptBudget } from '../core/budget.js';
-import { type Clock, systemClock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import type { Context } from '../core/context.js';
 import { DeadlineQueue } from '../core/deadline-queue.js';
 import { BasePolicy, type PolicyOptions } from '../core/policy.js';
-import {
-  checkClock,
-  checkFunction,
-  checkInteger,
-  checkMs,
-  checkOptions,
-  invalid,
-} from '../core/validate.js';
+import { checkFunction, checkInteger, checkMs, checkOptions, invalid } from '../core/validate.js';
 import { HedgedCall, type HedgeEvents, type HedgePredicate, type HedgeRuntime } from './call.js';
 import { LatencyWindow } from './latency-window.js';
 
@@ -73,7 +66,7 @@ export class HedgePolicy<T = unknown> extends BasePolicy<HedgeEvents, T> {
       opts.shouldHedge === undefined
         ? undefined
         : checkFunction<HedgePredicate>(name, 'shouldHedge', opts.shouldHedge);
-    const clock = checkClock(name, opts.clock, systemClock);
+    const clock = this.useClock(opts.clock);
     const delay = opts.delayMs;
     let window: LatencyWindow | undefined;
     let fixed: number;

@@ -1,5 +1,5 @@
 import { Context } from '../core/context.js';
-import { BasePolicy, type InOf, type OutOf } from '../core/policy.js';
+import { BasePolicy, clockOf, type InOf, type OutOf } from '../core/policy.js';
 import type { KeyablePolicy, KeyedPolicy } from './keyed.js';
 
 /**
@@ -16,6 +16,7 @@ export class KeyedHandle<P extends KeyablePolicy> extends BasePolicy<{}, InOf<P>
   /** @internal */
   constructor(keyed: KeyedPolicy<P>, key: string, policyOf: (key: string) => P) {
     super('keyed', keyed.name);
+    this.useClock(keyed[clockOf]);
     this.key = key;
     this.#keyed = keyed;
     this.#policyOf = policyOf;

@@ -1,5 +1,6 @@
-import { type Clock, systemClock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import type { Context } from '../core/context.js';
+import { type GaugeSink, readGauges, registerGauges, withoutRegistration } from '../core/gauges.js';
 import { inPlace } from '../core/in-place.js';
 import { LinkedList } from '../core/linked-list.js';
 import {
@@ -10,14 +11,9 @@ import {
   type Policy,
   type PolicyOptions,
 } from '../core/policy.js';
-import {
-  checkClock,
-  checkFunction,
-  checkInteger,
-  checkMs,
-  checkOptions,
-} from '../core/validate.js';
+import { checkFunction, checkInteger, checkMs, checkOptions } from '../core/validate.js';
 import { Entry, type KeyedSnapshot } from './entry.js';
+import { KeyTotals, readPolicyGauges } from './gauges.js';
 import { KeyedHandle } from './handle.js';
 
 export interface KeyedOptions extends PolicyOptions {
@@ -65,6 +61,7 @@ export class KeyedPolicy<P extends KeyablePolicy> extends BasePolicy<
   readonly #line = new LinkedList<Entry<P>>();
   /** The latest `now` a call saw: when a parked key's last call ended, near enough. */
   #lastNow = 0;
+  readonly #totals = new KeyTotals();
 
   constructor(factory: (key: string) => P, options?: KeyedOptions) {
     const opts = checkOptions<KeyedOptions>('keyed', options);
@@ -72,7 +69,18 @@ export class KeyedPolicy<P extends KeyablePolicy> extends BasePolicy<
     this.#factory = checkFunction(this.name, 'factory', factory);
     this.maxKeys = checkInteger(this.name, 'maxKeys', opts.maxKeys ?? 10_000, 1);
     this.idleMs = checkMs(this.name, 'idleMs', opts.idleMs ?? Number.POSITIVE_INFINITY, 1, true);
-    this.#clock = checkClock(this.name, opts.clock, systemClock);
+    this.#clock = this.useClock(opts.clock);
+    registerGauges(this);
+  }
+
+  /**
+   * @internal The number of keys, and the state of the keys' policies as totals under this
+   * policy's name: one reading per kind of state, however many keys there are.
+   */
+  [readGauges](sink: GaugeSink): void {
+    sink.value(this.name, 'keyed', 'keys', this.#entries.size);
+    for (const entry of this.#entries.values()) readPolicyGauges(entry.policy, this.#totals);
+    this.#totals.report(this.name, sink);
   }
 
   /** Keys kept now. */
@@ -169,7 +177,8 @@ export class KeyedPolicy<P extends KeyablePolicy> extends BasePolicy<
   readonly #policyOf = (key: string): P => this.#lookup(key, this.#now()).policy;
 
   #admit(key: string, now: number): Entry<P> {
-    const policy = this.#factory(key);
+    // The keyed policy reports the key's state, as part of its totals: it must not register.
+    const policy = withoutRegistration(() => this.#factory(key));
     const layer = inPlace(policy);
     if (layer === undefined) {
       throw new TypeError(

@@ -1,10 +1,11 @@
-import { type Clock, systemClock, type TimerHandle } from '../core/clock.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 import { type Context, next, type Priority, priorities } from '../core/context.js';
 import { ExecutionRejectedError, LoadShedError, type LoadShedReason } from '../core/errors.js';
+import { type GaugeSink, readGauges, registerGauges } from '../core/gauges.js';
 import type { ConcurrencyLimit } from '../core/limit.js';
 import { LinkedList } from '../core/linked-list.js';
 import { BasePolicy } from '../core/policy.js';
-import { checkClock, checkOptions } from '../core/validate.js';
+import { checkOptions } from '../core/validate.js';
 import { Codel } from './codel.js';
 import type {
   LoadShedderDequeueResult,
@@ -75,7 +76,7 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
     const opts = checkOptions<LoadShedderOptions>('loadShedder', options);
     super('load-shedder', opts.name);
     const s = settings(this.name, opts);
-    this.#clock = checkClock(this.name, opts.clock, systemClock);
+    this.#clock = this.useClock(opts.clock);
     this.queueLimit = s.queue;
     this.queueTimeoutMs = s.queueTimeoutMs;
     this.#fixed = typeof s.limit === 'number' ? s.limit : 0;
@@ -90,6 +91,14 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
       const source = given === undefined ? processPressure() : { read: given, close() {} };
       this.#sampler = new PressureSampler(s.pressure, this.#clock, source, this.#onPressure);
     }
+    registerGauges(this);
+  }
+
+  /** @internal */
+  [readGauges](sink: GaugeSink): void {
+    sink.value(this.name, 'load-shedder', 'running', this.#running);
+    sink.value(this.name, 'load-shedder', 'queued', this.#queued);
+    sink.value(this.name, 'load-shedder', 'limit', this.limit);
   }
 
   /** Calls holding a slot now. */

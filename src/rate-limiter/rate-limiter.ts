@@ -1,16 +1,10 @@
 import { AbortScope } from '../core/abort-scope.js';
-import { type Clock, systemClock, type TimerHandle } from '../core/clock.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
 import { type Context, type ExecutionContext, next } from '../core/context.js';
 import { RateLimitedError } from '../core/errors.js';
+import { type GaugeSink, readGauges, registerGauges } from '../core/gauges.js';
 import { BasePolicy, describe, type PolicyOptions } from '../core/policy.js';
-import {
-  checkClock,
-  checkInteger,
-  checkMs,
-  checkOneOf,
-  checkOptions,
-  invalid,
-} from '../core/validate.js';
+import { checkInteger, checkMs, checkOneOf, checkOptions, invalid } from '../core/validate.js';
 import type { RateLimitAlgorithm, RateLimitRule } from './algorithms.js';
 import { StoreCaller } from './remote.js';
 import { MemoryRateLimitStore, type RateLimitDecision, type RateLimitStore } from './store.js';
@@ -141,7 +135,7 @@ export class RateLimiterPolicy extends BasePolicy<RateLimiterEvents> {
       'allow',
       'reject',
     ]);
-    this.#clock = checkClock(name, opts.clock, systemClock);
+    this.#clock = this.useClock(opts.clock);
     this.rule = Object.freeze({
       name,
       algorithm: this.algorithm,
@@ -173,6 +167,12 @@ export class RateLimiterPolicy extends BasePolicy<RateLimiterEvents> {
     } else {
       this.#remote = new StoreCaller(this.store, this.rule, this.#clock, this.storeTimeoutMs);
     }
+    registerGauges(this);
+  }
+
+  /** @internal */
+  [readGauges](sink: GaugeSink): void {
+    sink.value(this.name, 'rate-limiter', 'waiting', this.#waiters.size);
   }
 
   /** Calls waiting for their reserved units now. */

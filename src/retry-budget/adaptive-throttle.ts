@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { type Context, next } from '../core/context.js';
 import {
   BulkheadRejectedError,
@@ -6,15 +6,10 @@ import {
   RateLimitedError,
   ThrottledError,
 } from '../core/errors.js';
+import { type GaugeSink, readGauges, registerGauges } from '../core/gauges.js';
 import type { Outcome } from '../core/outcome.js';
 import { BasePolicy, type PolicyOptions } from '../core/policy.js';
-import {
-  checkClock,
-  checkFunction,
-  checkInteger,
-  checkOptions,
-  verdict,
-} from '../core/validate.js';
+import { checkFunction, checkInteger, checkOptions, verdict } from '../core/validate.js';
 import { checkFinite, checkWindow } from './checks.js';
 import { SlidingPair } from './window.js';
 
@@ -115,8 +110,15 @@ export class AdaptiveThrottlePolicy<T = unknown> extends BasePolicy<AdaptiveThro
       opts.random === undefined
         ? Math.random
         : checkFunction<() => number>(this.name, 'random', opts.random);
-    this.#clock = checkClock(this.name, opts.clock, systemClock);
+    this.#clock = this.useClock(opts.clock);
     this.#window = new SlidingPair(this.windowMs, this.buckets);
+    registerGauges(this);
+  }
+
+  /** @internal */
+  [readGauges](sink: GaugeSink): void {
+    this.#window.advance(this.#clock.now());
+    sink.value(this.name, 'adaptive-throttle', 'probability', this.#probability());
   }
 
   /** The counts over the window now, and the refusal probability they give. */

@@ -1,12 +1,11 @@
 import { type AttemptBudget, isAttemptBudget } from '../core/budget.js';
 import { type Classifier, classOf } from '../core/classify.js';
-import { type Clock, sleep, systemClock } from '../core/clock.js';
+import { type Clock, sleep } from '../core/clock.js';
 import { type Context, type ExecutionContext, next } from '../core/context.js';
 import { ExecutionRejectedError } from '../core/errors.js';
 import { type Outcome, retryAfterHint } from '../core/outcome.js';
 import { BasePolicy, describe, type PolicyOptions } from '../core/policy.js';
 import {
-  checkClock,
   checkFunction,
   checkInteger,
   checkMs,
@@ -126,7 +125,7 @@ export class RetryPolicy<T = unknown> extends BasePolicy<RetryEvents, T> {
       opts.random === undefined
         ? Math.random
         : checkFunction<Random>(this.name, 'random', opts.random);
-    this.#clock = checkClock(this.name, opts.clock, systemClock);
+    this.#clock = this.useClock(opts.clock);
     const budget = opts.budget;
     if (budget !== undefined && !isAttemptBudget(budget)) {
       throw invalid(

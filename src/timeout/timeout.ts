@@ -1,10 +1,10 @@
 import { AbortScope } from '../core/abort-scope.js';
-import { type Clock, systemClock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { type Context, type ExecutionContext, next } from '../core/context.js';
 import { type Deadline, DeadlineQueue } from '../core/deadline-queue.js';
 import { TimeoutError } from '../core/errors.js';
 import { BasePolicy, describe, type PolicyOptions } from '../core/policy.js';
-import { checkClock, checkOneOf, checkOptions, invalid } from '../core/validate.js';
+import { checkOneOf, checkOptions, invalid } from '../core/validate.js';
 
 export type TimeoutStrategy = 'cooperative' | 'aggressive';
 
@@ -88,7 +88,7 @@ export class TimeoutPolicy extends BasePolicy<TimeoutEvents> {
       throw invalid(this.name, 'ms', ms, `${budgetExpected}, or a function returning one`);
     }
     this.strategy = checkOneOf(this.name, 'strategy', opts.strategy ?? 'cooperative', strategies);
-    this.#clock = checkClock(this.name, opts.clock, systemClock);
+    this.#clock = this.useClock(opts.clock);
     this.#deadlines = new DeadlineQueue(this.#clock);
   }
 

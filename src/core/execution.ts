@@ -1,0 +1,153 @@
+import type { Clock } from './clock.js';
+import type { ExecutionContext, Priority, Task } from './context.js';
+import { ExecutionRejectedError } from './errors.js';
+import type { PolicyEvents } from './events.js';
+
+/**
+ * How a call ended: 'success' when it resolved, 'rejected' when bulwark refused it (an
+ * `ExecutionRejectedError`: open breaker, full bulkhead, rate limited, shed, timed out, ...),
+ * 'failure' for any other error, the caller's abort included (flagged `aborted`).
+ */
+export type ExecutionOutcome = 'success' | 'failure' | 'rejected';
+
+/** How one run of the task ended: it resolved, or it threw or rejected. */
+export type AttemptOutcome = 'success' | 'failure';
+
+/**
+ * The events of every call made through `execute` (of a pipeline, or of a policy called
+ * directly), emitted only while the telemetry bus or a listener for them is active. Durations
+ * are measured on the policy's clock.
+ */
+export interface ExecutionEvents {
+  /** A call settled. */
+  execution: {
+    /** Identifies the call among this process's calls; its attempts carry the same number. */
+    readonly call: number;
+    /** When the call started, on the clock's scale. */
+    readonly startedAt: number;
+    readonly durationMs: number;
+    readonly outcome: ExecutionOutcome;
+    /** True when the call ended with its caller's abort reason (the outcome is 'failure'). */
+    readonly aborted: boolean;
+    /** How many times the task ran (0 when the call was refused before it could run). */
+    readonly attempts: number;
+    readonly key: string | undefined;
+    readonly priority: Priority;
+    /** What the call rejected with; undefined on success. */
+    readonly error: unknown;
+  };
+  /**
+   * One run of the task ended. A run can end after its call did: a hedge's losing attempt,
+   * or a task an aggressive timeout stopped waiting for.
+   */
+  attempt: {
+    readonly call: number;
+    /** 1 for the first run of the task in this call, 2 for the next one started, ... */
+    readonly attempt: number;
+    readonly startedAt: number;
+    readonly durationMs: number;
+    readonly outcome: AttemptOutcome;
+    readonly key: string | undefined;
+    /** What the run threw or rejected with; undefined on success. */
+    readonly error: unknown;
+  };
+}
+
+let lastCall = 0;
+
+/**
+ * Times one observed call and each run of its task. `run` takes the task's place in the call's
+ * context, so the layers in between change nothing: one closure and a few clock reads per
+ * call, and only for calls someone observes.
+ * @internal
+ */
+export class ExecutionRecorder<D = unknown> {
+  readonly #call = ++lastCall;
+  readonly #events: PolicyEvents<ExecutionEvents>;
+  readonly #clock: Clock;
+  readonly #task: Task<unknown, D>;
+  readonly #key: string | undefined;
+  readonly #priority: Priority;
+  readonly #signal: AbortSignal | undefined;
+  readonly #startedAt: number;
+  #attempts = 0;
+
+  constructor(
+    events: PolicyEvents<ExecutionEvents>,
+    clock: Clock,
+    task: Task<unknown, D>,
+    key: string | undefined,
+    priority: Priority,
+    signal: AbortSignal | undefined,
+  ) {
+    this.#events = events;
+    this.#clock = clock;
+    this.#task = task;
+    this.#key = key;
+    this.#priority = priority;
+    this.#signal = signal;
+    this.#startedAt = clock.now();
+  }
+
+  /**
+   * True while `execute` is still handing the call down the chain: a task run now starts when
+   * the call did, and needs no clock read of its own (a read costs as much as a layer).
+   */
+  starting = true;
+
+  /** The task, timed. */
+  readonly run = async (context: ExecutionContext<D>): Promise<unknown> => {
+    const attempt = ++this.#attempts;
+    const startedAt = this.starting ? this.#startedAt : this.#clock.now();
+    try {
+      const value = await this.#task(context);
+      this.#attemptEnded(attempt, startedAt, 'success', undefined);
+      return value;
+    } catch (error) {
+      this.#attemptEnded(attempt, startedAt, 'failure', error);
+      throw error;
+    }
+  };
+
+  /** `result`, once the call's event is out. */
+  async finish<T>(result: Promise<T>): Promise<T> {
+    this.starting = false;
+    try {
+      const value = await result;
+      this.#ended('success', false, undefined);
+      return value;
+    } catch (error) {
+      const signal = this.#signal;
+      const aborted = signal?.aborted === true && signal.reason === error;
+      const outcome = !aborted && error instanceof ExecutionRejectedError ? 'rejected' : 'failure';
+      this.#ended(outcome, aborted, error);
+      throw error;
+    }
+  }
+
+  #attemptEnded(attempt: number, startedAt: number, outcome: AttemptOutcome, error: unknown): void {
+    this.#events.emitExecution('attempt', {
+      call: this.#call,
+      attempt,
+      startedAt,
+      durationMs: this.#clock.now() - startedAt,
+      outcome,
+      key: this.#key,
+      error,
+    });
+  }
+
+  #ended(outcome: ExecutionOutcome, aborted: boolean, error: unknown): void {
+    this.#events.emitExecution('execution', {
+      call: this.#call,
+      startedAt: this.#startedAt,
+      durationMs: this.#clock.now() - this.#startedAt,
+      outcome,
+      aborted,
+      attempts: this.#attempts,
+      key: this.#key,
+      priority: this.#priority,
+      error,
+    });
+  }
+}
