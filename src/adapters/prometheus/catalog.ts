@@ -7,7 +7,7 @@ export const catalog = {
   circuitBreakerState: {
     name: 'circuit_breaker_state',
     type: 'gauge',
-    help: 'State of the circuit breaker: 0 closed, 1 half-open, 2 open (isolated counts as open).',
+    help: 'State of the circuit breaker: 0 closed, 1 half-open, 2 open (isolated counts as open); a keyed breaker shows its worst key.',
     labels: [],
   },
   recoveryTime: {
@@ -61,8 +61,32 @@ export const catalog = {
   healthCheckStatus: {
     name: 'health_check_status',
     type: 'gauge',
-    help: 'Latest status of a health check (check label) or of a probe overall (probe label): 1 pass, 0.5 warn, 0 fail.',
-    labels: ['check', 'probe'],
+    help: 'Latest status of a health check: 1 pass, 0.5 warn, 0 fail (no series before its first result).',
+    labels: ['check'],
+  },
+  bulkheadRunning: {
+    name: 'bulkhead_running',
+    type: 'gauge',
+    help: 'Calls running in a bulkhead or load shedder.',
+    labels: [],
+  },
+  bulkheadQueued: {
+    name: 'bulkhead_queued',
+    type: 'gauge',
+    help: 'Calls waiting in the queue of a bulkhead or load shedder.',
+    labels: [],
+  },
+  concurrencyLimit: {
+    name: 'concurrency_limit',
+    type: 'gauge',
+    help: 'Calls a bulkhead, load shedder or adaptive limit lets run at once, now.',
+    labels: [],
+  },
+  callDuration: {
+    name: 'call_duration_seconds',
+    type: 'histogram',
+    help: 'Duration of calls through a pipeline, or a policy called on its own, by outcome: success, failure, or rejected (refused by a policy).',
+    labels: ['outcome'],
   },
 } as const;
 

@@ -213,6 +213,12 @@ export class HistogramFamily implements ScrapedMetric {
   }
 }
 
+function combine(aggregator: MetricSnapshot['aggregator'], a: number, b: number): number {
+  if (aggregator === 'max') return Math.max(a, b);
+  if (aggregator === 'min') return Math.min(a, b);
+  return a + b;
+}
+
 /** One gauge reading: the label values after `policy`, and the value. */
 export interface GaugeReading {
   readonly policy: string;
@@ -221,7 +227,11 @@ export interface GaugeReading {
   readonly value: number;
 }
 
-/** A gauge read at scrape time from `read()`: nothing is kept between scrapes. */
+/**
+ * A gauge read at scrape time from `read()`: nothing is kept between scrapes. Readings with the
+ * same labels (two policies sharing a name) are combined by the family's aggregator, so every
+ * series appears once.
+ */
 export class GaugeFamily implements ScrapedMetric {
   name: string;
   readonly help: string;
@@ -243,14 +253,20 @@ export class GaugeFamily implements ScrapedMetric {
   }
 
   async get(): Promise<MetricSnapshot> {
-    const values: SampleValue[] = [];
+    const series = new Map<string, { value: number; labels: LabelSet }>();
     const { labelNames, constant } = this.#info;
     for (const reading of this.#read()) {
-      const labels = labelSet(labelNames, [reading.policy, ...(reading.labels ?? [])], constant);
-      values.push({ value: reading.value, labels });
+      const values = [reading.policy, ...(reading.labels ?? [])];
+      const id = values.join('\u0000');
+      const seen = series.get(id);
+      if (seen === undefined) {
+        series.set(id, { value: reading.value, labels: labelSet(labelNames, values, constant) });
+      } else {
+        seen.value = combine(this.aggregator, seen.value, reading.value);
+      }
     }
     const { name, help, type, aggregator } = this;
-    return { name, help, type, values, aggregator };
+    return { name, help, type, values: [...series.values()], aggregator };
   }
 
   /** Nothing to reset: a gauge reads live state. */

@@ -35,7 +35,6 @@ export const ownLabelNames: readonly string[] = [
   'priority',
   'outcome',
   'check',
-  'probe',
   'le',
 ];
 

@@ -5,14 +5,17 @@ import {
   Registry,
 } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { adaptiveLimit } from '../../adaptive-limit/index.js';
 import { bulkhead } from '../../bulkhead/index.js';
 import { cache } from '../../cache/index.js';
 import { circuitBreaker } from '../../circuit-breaker/index.js';
 import type { Disposer } from '../../core/events.js';
+import { pipeline } from '../../core/pipeline.js';
 import { feature } from '../../degradation/index.js';
 import { fallback } from '../../fallback/index.js';
 import { healthRegistry } from '../../health/index.js';
 import { keyed } from '../../keyed/index.js';
+import { loadShedder } from '../../load-shedder/index.js';
 import { rateLimiter } from '../../rate-limiter/index.js';
 import { retry } from '../../retry/index.js';
 import { retryBudget } from '../../retry-budget/index.js';
@@ -87,11 +90,11 @@ describe('prometheusMetrics: options', () => {
     const { registry } = attach();
     const before = registry.getMetricsAsArray().length;
     expect(() => prometheusMetrics({ registry })).toThrow(
-      'prometheusMetrics: option "registry" already has a metric named "circuit_breaker_state"',
+      'prometheusMetrics: option "registry" already has a metric named "call_duration_seconds"',
     );
     expect(registry.getMetricsAsArray()).toHaveLength(before);
     const second = prometheusMetrics({ registry, prefix: 'second_' });
-    expect(registry.getSingleMetric('second_circuit_breaker_state')).toBeDefined();
+    expect(registry.getSingleMetric('second_call_duration_seconds')).toBeDefined();
     second();
   });
 });
@@ -134,7 +137,7 @@ describe('prometheusMetrics: metrics from events', () => {
     });
     const state = async () =>
       (await scrape()).value('circuit_breaker_state', { policy: 'inventory' });
-    expect(await state()).toBeUndefined();
+    expect(await state()).toBe(0);
     await expect(breaker.execute(boom)).rejects.toThrow('boom');
     expect(await state()).toBe(2);
     await clock.advance(5_000);
@@ -212,21 +215,116 @@ describe('prometheusMetrics: metrics from events', () => {
     ).toBe(1);
   });
 
-  it('reports each health check and each probe: 1 pass, 0.5 warn, 0 fail', async () => {
+  it('reads each health check when scraped: 1 pass, 0.5 warn, 0 fail, none before a result', async () => {
     const { clock, scrape } = attach();
     let database = true;
     const health = healthRegistry({ name: 'health', clock });
     health.register('database', () => database);
     health.register('cache', () => ({ status: 'warn' }), { critical: false });
+    const statuses = async () =>
+      (await scrape()).series('health_check_status').filter((s) => s.labels.policy === 'health');
+    expect(await statuses()).toEqual([]);
     await health.run({ kind: 'readiness' });
+    expect(await statuses()).toEqual([
+      { name: 'health_check_status', labels: { policy: 'health', check: 'database' }, value: 1 },
+      { name: 'health_check_status', labels: { policy: 'health', check: 'cache' }, value: 0.5 },
+    ]);
     database = false;
     await health.run({ kind: 'readiness' });
-    const text = await scrape();
-    expect(text.series('health_check_status')).toEqual([
+    expect(await statuses()).toEqual([
       { name: 'health_check_status', labels: { policy: 'health', check: 'database' }, value: 0 },
       { name: 'health_check_status', labels: { policy: 'health', check: 'cache' }, value: 0.5 },
-      { name: 'health_check_status', labels: { policy: 'health', probe: 'readiness' }, value: 0 },
     ]);
+  });
+
+  it('times every call by outcome: success, failure, rejected', async () => {
+    const { clock, scrape } = attach({ buckets: [0.1, 1] });
+    const orders = pipeline(
+      circuitBreaker({ consecutiveFailures: 1, breakDurationMs: 10_000, clock }),
+      timeout(5_000, { clock }),
+      { name: 'orders' },
+    );
+    const slowly = (ms: number, fail = false) =>
+      orders.execute(
+        () =>
+          new Promise((resolve, reject) =>
+            clock.setTimeout(() => (fail ? reject(new Error('boom')) : resolve('ok')), ms),
+          ),
+      );
+    const first = slowly(50);
+    await clock.advance(50);
+    await first;
+    const second = slowly(500, true);
+    second.catch(() => {});
+    await clock.advance(500);
+    await expect(second).rejects.toThrow('boom');
+    await expect(orders.execute(() => 'refused')).rejects.toThrow();
+    const text = await scrape();
+    expect(text.types.get('call_duration_seconds')).toBe('histogram');
+    const bucket = (outcome: string, le: string) =>
+      text.value('call_duration_seconds_bucket', { policy: 'orders', outcome, le });
+    expect([bucket('success', '0.1'), bucket('success', '1'), bucket('success', '+Inf')]).toEqual([
+      1, 1, 1,
+    ]);
+    expect([bucket('failure', '0.1'), bucket('failure', '1')]).toEqual([0, 1]);
+    expect(bucket('rejected', '0.1')).toBe(1);
+    expect(text.value('call_duration_seconds_sum', { policy: 'orders', outcome: 'failure' })).toBe(
+      0.5,
+    );
+    expect(
+      text.value('call_duration_seconds_count', { policy: 'orders', outcome: 'success' }),
+    ).toBe(1);
+    // The policies inside the pipeline are not timed separately: the pipeline is the call.
+    expect(text.series('call_duration_seconds_count').map((s) => s.labels.policy)).not.toContain(
+      'circuit-breaker',
+    );
+  });
+
+  it('reads running, queued and limits when scraped, adaptive limits included', async () => {
+    const { clock, scrape } = attach();
+    const pool = bulkhead({ name: 'db-pool', limit: 2, queue: 5, clock });
+    const shed = loadShedder({ name: 'ingress', limit: 3, clock });
+    const limit = adaptiveLimit({ name: 'backend-limit', algorithm: 'aimd', initial: 30, clock });
+    const held: (() => void)[] = [];
+    const hold = () => new Promise<void>((resolve) => held.push(resolve));
+    const calls = [pool.execute(hold), pool.execute(hold), pool.execute(hold), shed.execute(hold)];
+    const text = await scrape();
+    const value = (name: string, policy: string) => text.value(name, { policy });
+    expect(value('bulkhead_running', 'db-pool')).toBe(2);
+    expect(value('bulkhead_queued', 'db-pool')).toBe(1);
+    expect(value('bulkhead_running', 'ingress')).toBe(1);
+    expect(value('bulkhead_queued', 'ingress')).toBe(0);
+    expect(value('concurrency_limit', 'db-pool')).toBe(2);
+    expect(value('concurrency_limit', 'ingress')).toBe(3);
+    expect(value('concurrency_limit', 'backend-limit')).toBe(30);
+    expect(limit.current).toBe(30);
+    while (held.length > 0) {
+      held.shift()!();
+      await Promise.resolve();
+      await Promise.resolve();
+    }
+    await Promise.all(calls);
+    expect((await scrape()).value('bulkhead_running', { policy: 'db-pool' })).toBe(0);
+  });
+
+  it('shows one series for breakers that share a name, and a keyed breaker its worst key', async () => {
+    const { clock, scrape } = attach();
+    const shared = () =>
+      circuitBreaker({ name: 'twins', consecutiveFailures: 1, breakDurationMs: 1_000, clock });
+    const [a] = [shared(), shared()];
+    await expect(a!.execute(boom)).rejects.toThrow('boom');
+    const hosts = keyed(
+      () => circuitBreaker({ consecutiveFailures: 1, breakDurationMs: 1_000, clock }),
+      { name: 'per-host' },
+    );
+    await hosts.execute(() => 1, { key: 'alpha' });
+    const closed = await scrape();
+    expect(
+      closed.series('circuit_breaker_state').filter((s) => s.labels.policy === 'twins'),
+    ).toEqual([{ name: 'circuit_breaker_state', labels: { policy: 'twins' }, value: 2 }]);
+    expect(closed.value('circuit_breaker_state', { policy: 'per-host' })).toBe(0);
+    await expect(hosts.execute(boom, { key: 'beta' })).rejects.toThrow('boom');
+    expect((await scrape()).value('circuit_breaker_state', { policy: 'per-host' })).toBe(2);
   });
 });
 
@@ -254,11 +352,14 @@ describe('prometheusMetrics: series and registry', () => {
     const hosts = keyed(
       () =>
         circuitBreaker({ name: 'hosts', consecutiveFailures: 1, breakDurationMs: 1_000, clock }),
-      { maxKeys: 1_000 },
+      { name: 'hosts', maxKeys: 1_000 },
     );
     const series = async () =>
       (await registry.metrics()).split('\n').filter((l) => !l.startsWith('#'));
-    await expect(hosts.execute(boom, { key: 'host-0' })).rejects.toThrow();
+    // One call of each outcome first: a failure opens host-0's breaker, which then refuses.
+    await expect(hosts.execute(boom, { key: 'host-0' })).rejects.toThrow('boom');
+    await expect(hosts.execute(boom, { key: 'host-0' })).rejects.toThrow('is open');
+    await hosts.execute(() => 1, { key: 'host-1' });
     const before = await series();
     for (let i = 0; i < 100_000; i++) {
       await hosts.execute(i % 2 === 0 ? boom : () => 1, { key: `host-${i}` }).catch(() => {});

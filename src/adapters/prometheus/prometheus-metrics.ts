@@ -31,7 +31,7 @@ export function prometheusMetrics(options: PrometheusMetricsOptions): Disposer {
     registry.registerMetric(metric as unknown as Metric);
     return [metric.name, metric] as const;
   });
-  const unsubscribe = telemetry.subscribe(recorder.record);
+  const unsubscribe = telemetry.subscribe(recorder.record, { executions: true });
   let attached = true;
   return () => {
     if (!attached) return;

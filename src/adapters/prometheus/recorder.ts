@@ -1,6 +1,5 @@
-import type { CircuitState } from '../../circuit-breaker/options.js';
-import type { HealthStatus } from '../../health/types.js';
-import type { TelemetryEvent } from '../../telemetry.js';
+import type { GaugeReading as StateReading } from '../../core/gauges.js';
+import { type TelemetryEvent, telemetry } from '../../telemetry.js';
 import { type CatalogEntry, catalog } from './catalog.js';
 import {
   CounterFamily,
@@ -12,28 +11,25 @@ import {
 } from './metric-family.js';
 import type { CheckedOptions } from './options.js';
 
-const breakerStateValue: Record<CircuitState, number> = {
+/** The seeds' encoding of breaker states; isolated counts as open so the alert fires. */
+const breakerStateValue: Readonly<Record<string, number>> = {
   closed: 0,
   'half-open': 1,
   open: 2,
   isolated: 2,
 };
 
-const healthValue: Record<HealthStatus, number> = { pass: 1, warn: 0.5, fail: 0 };
-
-interface HealthReading {
-  /** The `check` and `probe` label values: one of the two is empty. */
-  readonly labels: readonly [string, string];
-  readonly status: HealthStatus;
-}
+/** Health statuses; a check with no result yet ('unknown') has no series. */
+const healthValue: Readonly<Record<string, number>> = { pass: 1, warn: 0.5, fail: 0 };
 
 /**
- * Turns telemetry events into metric values. Counters and histograms add up as events come;
- * gauges are read from the state the events leave behind, when scraped.
+ * Turns telemetry into metric values. Counters and histograms add up as events come; gauges
+ * read the live policies' state (`telemetry.gauges()`) when scraped.
  */
 export class Recorder {
   readonly metrics: readonly ScrapedMetric[];
   readonly #clock: CheckedOptions['clock'];
+  readonly #callDuration: HistogramFamily;
   readonly #retryAttempts: CounterFamily;
   readonly #loadShed: CounterFamily;
   readonly #degradation: CounterFamily;
@@ -42,15 +38,10 @@ export class Recorder {
   readonly #bulkheadRejected: CounterFamily;
   readonly #cacheRequests: CounterFamily;
   readonly #recoveryTime: HistogramFamily;
-  /** The last state each breaker reported, by name. */
-  readonly #breakerStates = new Map<string, CircuitState>();
   /** When each breaker left closed, by name; removed when it closes again. */
   readonly #leftClosedAt = new Map<string, number>();
-  /**
-   * The last status of each check and each probe kind, by health registry, then by check
-   * (`check:<name>`) or probe (`probe:<kind>`), with the label values its series carries.
-   */
-  readonly #health = new Map<string, Map<string, HealthReading>>();
+  /** The policies' state, read once per scrape however many gauges ask. */
+  #states: readonly StateReading[] | undefined;
 
   constructor(options: CheckedOptions) {
     const { prefix, labels: constant } = options;
@@ -61,6 +52,7 @@ export class Recorder {
       constant,
     });
     this.#clock = options.clock;
+    this.#callDuration = new HistogramFamily(info(catalog.callDuration), options.buckets);
     this.#retryAttempts = new CounterFamily(info(catalog.retryAttempts));
     this.#loadShed = new CounterFamily(info(catalog.loadShed));
     this.#degradation = new CounterFamily(info(catalog.degradation));
@@ -69,8 +61,22 @@ export class Recorder {
     this.#bulkheadRejected = new CounterFamily(info(catalog.bulkheadRejected));
     this.#cacheRequests = new CounterFamily(info(catalog.cacheRequests));
     this.#recoveryTime = new HistogramFamily(info(catalog.recoveryTime), options.recoveryBuckets);
+    const gauge = (
+      entry: CatalogEntry,
+      aggregator: 'sum' | 'max' | 'min',
+      read: (state: StateReading) => GaugeReading | undefined,
+    ) =>
+      new GaugeFamily(info(entry), aggregator, () => {
+        const readings: GaugeReading[] = [];
+        for (const state of this.#readStates()) {
+          const reading = read(state);
+          if (reading !== undefined) readings.push(reading);
+        }
+        return readings;
+      });
     this.metrics = [
-      new GaugeFamily(info(catalog.circuitBreakerState), 'max', () => this.#readBreakers()),
+      this.#callDuration,
+      gauge(catalog.circuitBreakerState, 'max', readBreakerState),
       this.#recoveryTime,
       this.#retryAttempts,
       this.#loadShed,
@@ -78,13 +84,23 @@ export class Recorder {
       this.#rateLimited,
       this.#timeouts,
       this.#bulkheadRejected,
+      gauge(catalog.bulkheadRunning, 'sum', (state) => readOccupancy(state, 'running')),
+      gauge(catalog.bulkheadQueued, 'sum', (state) => readOccupancy(state, 'queued')),
+      gauge(catalog.concurrencyLimit, 'sum', readLimit),
       this.#cacheRequests,
-      new GaugeFamily(info(catalog.healthCheckStatus), 'min', () => this.#readHealth()),
+      gauge(catalog.healthCheckStatus, 'min', readHealth),
     ];
   }
 
   /** The telemetry bus listener. */
   readonly record = (event: TelemetryEvent): void => {
+    // Calls first: an observed process sees one of these per call, the rest now and then.
+    if (event.type === 'execution') {
+      const { outcome, durationMs } = event.detail;
+      const cell = this.#callDuration.cell(event.policy, outcome);
+      this.#callDuration.observe(cell, durationMs / 1000);
+      return;
+    }
     switch (event.kind) {
       case 'retry':
         if (event.type === 'success') this.#retryAttempts.cell(event.policy, 'success').value++;
@@ -127,25 +143,14 @@ export class Recorder {
           this.#cacheRequests.cell(event.policy, event.type).value++;
         }
         return;
-      case 'health':
-        if (event.type === 'statusChange') {
-          const { check, kind, to } = event.detail;
-          const id = check === undefined ? `probe:${kind}` : `check:${check}`;
-          let statuses = this.#health.get(event.policy);
-          if (statuses === undefined) {
-            statuses = new Map();
-            this.#health.set(event.policy, statuses);
-          }
-          const labels: HealthReading['labels'] =
-            check === undefined ? ['', kind ?? ''] : [check, ''];
-          statuses.set(id, { labels, status: to });
-        }
-        return;
     }
   };
 
-  #breakerChanged(policy: string, { from, to }: { from: CircuitState; to: CircuitState }): void {
-    this.#breakerStates.set(policy, to);
+  /**
+   * Times a breaker's recovery, by name: from leaving closed to closing again. Breakers that
+   * share a name (a keyed breaker's keys) are timed from the first to leave to the first back.
+   */
+  #breakerChanged(policy: string, { from, to }: { from: string; to: string }): void {
     if (from === 'closed' && !this.#leftClosedAt.has(policy)) {
       this.#leftClosedAt.set(policy, this.#clock.now());
     } else if (to === 'closed') {
@@ -157,17 +162,51 @@ export class Recorder {
     }
   }
 
-  *#readBreakers(): Iterable<GaugeReading> {
-    for (const [policy, state] of this.#breakerStates) {
-      yield { policy, value: breakerStateValue[state] };
+  #readStates(): readonly StateReading[] {
+    if (this.#states === undefined) {
+      this.#states = telemetry.gauges();
+      // A scrape asks every metric at once: they share this reading, the next scrape reads anew.
+      queueMicrotask(() => {
+        this.#states = undefined;
+      });
     }
+    return this.#states;
   }
+}
 
-  *#readHealth(): Iterable<GaugeReading> {
-    for (const [policy, statuses] of this.#health) {
-      for (const { labels, status } of statuses.values()) {
-        yield { policy, labels, value: healthValue[status] };
-      }
-    }
+/**
+ * A breaker's state; a keyed breaker reports how many of its keys are in each state, and shows
+ * the worst state any key is in (closed when it has none).
+ */
+function readBreakerState(state: StateReading): GaugeReading | undefined {
+  if (state.kind !== 'circuit-breaker') return undefined;
+  if (state.gauge === 'state') {
+    return { policy: state.policy, value: breakerStateValue[state.state ?? ''] ?? 0 };
   }
+  if (state.gauge === 'keys') {
+    const worst = state.value > 0 ? (breakerStateValue[state.labels?.state ?? ''] ?? 0) : 0;
+    return { policy: state.policy, value: worst };
+  }
+  return undefined;
+}
+
+function readOccupancy(state: StateReading, gauge: 'running' | 'queued') {
+  const { kind } = state;
+  if (state.gauge !== gauge || (kind !== 'bulkhead' && kind !== 'load-shedder')) return undefined;
+  return { policy: state.policy, value: state.value };
+}
+
+function readLimit(state: StateReading): GaugeReading | undefined {
+  const { kind } = state;
+  const limited = kind === 'bulkhead' || kind === 'load-shedder' || kind === 'adaptive-limit';
+  if (!limited || state.gauge !== 'limit') return undefined;
+  return { policy: state.policy, value: state.value };
+}
+
+function readHealth(state: StateReading): GaugeReading | undefined {
+  if (state.kind !== 'health' || state.gauge !== 'status') return undefined;
+  const value = healthValue[state.state ?? ''];
+  const check = state.labels?.check;
+  if (value === undefined || check === undefined) return undefined;
+  return { policy: state.policy, labels: [check], value };
 }

@@ -35,6 +35,7 @@ it('scrapes a live pipeline: names, types, label sets and values after a known s
     retry({ name: 'inventory-retry', maxAttempts: 3, backoff: backoff.constant(100), clock }),
     circuitBreaker({ name: 'inventory', consecutiveFailures: 2, breakDurationMs: 1_000, clock }),
     timeout(500, { name: 'inventory-timeout', clock }),
+    { name: 'inventory-calls' },
   );
   const shedder = loadShedder({ name: 'api', limit: 1, clock });
 
@@ -94,7 +95,34 @@ it('scrapes a live pipeline: names, types, label sets and values after a known s
     load_shed_total: 'counter',
     timeouts_total: 'counter',
     bulkhead_rejected_total: 'counter',
+    bulkhead_running: 'gauge',
+    bulkhead_queued: 'gauge',
+    concurrency_limit: 'gauge',
+    call_duration_seconds: 'histogram',
   });
+  // Calls: a success after 100 ms; a refusal (the open breaker) after 700 ms; two refusals at
+  // once (the open breaker, the full pool); a success at once, after the break.
+  const piped = { policy: 'inventory-calls', ...shop };
+  const count = (outcome: string) =>
+    text.value('call_duration_seconds_count', { ...piped, outcome });
+  const sum = (outcome: string) => text.value('call_duration_seconds_sum', { ...piped, outcome });
+  expect([count('success'), sum('success')]).toEqual([2, 0.1]);
+  expect([count('rejected'), sum('rejected')]).toEqual([3, 0.7]);
+  expect(count('failure')).toBeUndefined();
+  expect(
+    text.value('call_duration_seconds_bucket', { ...piped, outcome: 'rejected', le: '0.5' }),
+  ).toBe(2);
+  expect(
+    text.value('call_duration_seconds_bucket', { ...piped, outcome: 'rejected', le: '0.75' }),
+  ).toBe(3);
+  expect(
+    text.value('call_duration_seconds_count', { policy: 'api', outcome: 'rejected', ...shop }),
+  ).toBe(1);
+  const pool = { policy: 'inventory-pool', ...shop };
+  expect(text.value('bulkhead_running', pool)).toBe(0);
+  expect(text.value('bulkhead_queued', pool)).toBe(0);
+  expect(text.value('concurrency_limit', pool)).toBe(1);
+  expect(text.value('concurrency_limit', { policy: 'api', ...shop })).toBe(1);
   expect(text.value('circuit_breaker_state', { policy: 'inventory', ...shop })).toBe(0);
   expect(text.value('recovery_time_seconds_count', { policy: 'inventory', ...shop })).toBe(1);
   expect(text.value('recovery_time_seconds_sum', { policy: 'inventory', ...shop })).toBe(1.1);
