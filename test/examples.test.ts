@@ -123,6 +123,9 @@ const expected: Record<string, readonly string[]> = {
   'observability/prometheus.ts': [
     '1. 40 requests, 20% of inventory calls fail: {"200":40}',
     '2. inventory down, 10 requests: {"503":10}',
+    'call_duration_seconds_count{policy="inventory-calls",outcome="success",service="shop"} 40',
+    'call_duration_seconds_count{policy="inventory-calls",outcome="failure",service="shop"} 1',
+    'call_duration_seconds_count{policy="inventory-calls",outcome="rejected",service="shop"} 9',
     'circuit_breaker_state{policy="inventory",service="shop"} 2',
     'retry_attempts_total{policy="inventory-retry",result="retry",service="shop"} 22',
     'retry_attempts_total{policy="inventory-retry",result="success",service="shop"} 40',

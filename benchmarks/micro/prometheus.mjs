@@ -24,6 +24,23 @@ export default [
       },
       {
         library: 'bulwark',
+        label: `${bulwarkPipelineLabel} + telemetry.subscribe(() => {}, { executions: true })`,
+        make({ bulwark }) {
+          const policy = bulwarkPipeline(bulwark);
+          let dispose;
+          // What the adapter asks of the core, with a listener that does nothing: the share of
+          // the cost that is the execution events themselves.
+          return {
+            run: () => policy.execute(work),
+            attach: () => {
+              dispose = bulwark.telemetry.subscribe(() => {}, { executions: true });
+            },
+            detach: () => dispose(),
+          };
+        },
+      },
+      {
+        library: 'bulwark',
         label: `${bulwarkPipelineLabel} + prometheusMetrics({ registry })`,
         make({ bulwark, bulwarkPrometheus, promClient }) {
           const policy = bulwarkPipeline(bulwark);

@@ -29,6 +29,7 @@ const inventory = pipeline(
   retry({ name: 'inventory-retry', maxAttempts: 3, backoff: backoff.constant(1) }),
   circuitBreaker({ name: 'inventory', consecutiveFailures: 5, breakDurationMs: 30_000 }),
   timeout(1_000, { name: 'inventory-timeout' }),
+  { name: 'inventory-calls' },
 );
 
 const server = await startServer((request, response) => {
@@ -66,9 +67,11 @@ try {
   console.log(`2. inventory down, 10 requests: ${JSON.stringify(await requestStock(10))}`);
 
   const scrape = await (await fetch(`${server.url}/metrics`)).text();
-  console.log('3. GET /metrics (the bulwark series):');
+  console.log('3. GET /metrics (the bulwark series; of the histogram, its counts):');
   const series = scrape.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
-  for (const line of series) console.log(`   ${line}`);
+  for (const line of series) {
+    if (!/_(bucket|sum)\{/.test(line)) console.log(`   ${line}`);
+  }
 
   // Two of the shipped alert rules, evaluated on this one scrape.
   const value = (selector: string) =>
