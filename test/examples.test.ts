@@ -120,6 +120,14 @@ const expected: Record<string, readonly string[]> = {
     'throttle: 105 requests, 0 accepts, refusing with probability 0.991',
     '4. retry + budget: 100 calls -> 100 requests (1.00x); 0 failed',
   ],
+  'observability/logging.ts': [
+    '[warn] bulwark retry "inventory-retry": retry  {"attempt":1,"delayMs":50,',
+    '[error] bulwark circuit-breaker "inventory-breaker": stateChange closed -> open (failures)',
+    '[warn] bulwark retry "inventory-retry": giveUp (notRetryable)',
+    '[warn] bulwark circuit-breaker "inventory-breaker": stateChange open -> half-open (break-ended)',
+    '[info] bulwark circuit-breaker "inventory-breaker": stateChange half-open -> closed (probes-succeeded)',
+    '   => 18 refused\n[warn] bulwark bulkhead "reports-pool": suppressed 13 records over the limit of 5 a second',
+  ],
   'observability/prometheus.ts': [
     '1. 40 requests, 20% of inventory calls fail: {"200":40}',
     '2. inventory down, 10 requests: {"503":10}',

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { circuitBreaker } from '../circuit-breaker/index.js';
+import { hedge } from '../hedge/index.js';
 import { backoff, retry } from '../retry/index.js';
+import { telemetry as typedTelemetry } from '../telemetry.js';
 import { VirtualClock } from '../testing/index.js';
 import { timeout } from '../timeout/index.js';
 import type { Clock } from './clock.js';
@@ -159,6 +161,26 @@ describe('execution events', () => {
     ]);
   });
 
+  it("report a hedge's losing attempt when it ends, after its call", async () => {
+    const clock = new VirtualClock();
+    const policy = pipeline(hedge({ delayMs: 10, clock }), { name: 'hedged' });
+    const seen = record('hedged');
+    let runs = 0;
+    const call = policy.execute(() => {
+      const ms = ++runs === 1 ? 100 : 20; // the original is slow and ignores its signal
+      return new Promise((resolve) => clock.setTimeout(() => resolve(ms), ms));
+    });
+    await clock.advance(100);
+    await expect(call).resolves.toBe(20);
+    expect(
+      seen.map(({ type, detail }) => {
+        const { attempt, startedAt, durationMs } = detail as Attempt;
+        return type === 'attempt' ? `attempt ${attempt} ${startedAt}+${durationMs}` : type;
+      }),
+    ).toEqual(['attempt 2 10+20', 'execution', 'attempt 1 0+100']);
+    expect((seen[1]!.detail as Execution).attempts).toBe(2);
+  });
+
   it('come from a policy called directly, under its own kind', async () => {
     const clock = new VirtualClock();
     const policy = retry({ name: 'direct', clock });
@@ -172,6 +194,22 @@ describe('execution events', () => {
       ['retry', 'success'],
       ['retry', 'execution'],
     ]);
+  });
+
+  it('are typed on the bus: kind and type narrow the detail', async () => {
+    const outcomes: string[] = [];
+    stops.push(
+      typedTelemetry.subscribe(
+        (event) => {
+          if (event.kind === 'pipeline' && event.type === 'execution') {
+            outcomes.push(`${event.policy} ${event.detail.outcome} ${event.detail.attempts}`);
+          }
+        },
+        { executions: true },
+      ),
+    );
+    await pipeline(retry(), { name: 'typed' }).execute(() => 'ok');
+    expect(outcomes).toEqual(['typed success 1']);
   });
 
   it('reach only the bus subscribers that ask for them', async () => {

@@ -100,7 +100,7 @@ export class ExecutionRecorder<D = unknown> {
     const attempt = ++this.#attempts;
     const startedAt = this.starting ? this.#startedAt : this.#clock.now();
     try {
-      const value = await this.#task(context);
+      const value = await this.#task.call(context, context);
       this.#attemptEnded(attempt, startedAt, 'success', undefined);
       return value;
     } catch (error) {

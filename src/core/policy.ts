@@ -76,11 +76,6 @@ export abstract class BasePolicy<E extends EventMap = {}, In = unknown, Out = ne
     this[layersOf] = layers ?? [this];
   }
 
-  /** The same events, as the execution events' emitter sees them. */
-  get #executionEvents(): PolicyEvents<ExecutionEvents> {
-    return this.events as unknown as PolicyEvents<ExecutionEvents>;
-  }
-
   /** The clock the policy's `execution` and `attempt` events are timed on. @internal */
   get [clockOf](): Clock {
     return this.#clock;
@@ -178,7 +173,9 @@ export abstract class BasePolicy<E extends EventMap = {}, In = unknown, Out = ne
     priority: Priority,
     signal: AbortSignal | undefined,
   ): ExecutionRecorder<D> {
-    return new ExecutionRecorder(this.#executionEvents, this.#clock, task, key, priority, signal);
+    // The same emitter: every policy's events include the execution events.
+    const events = this.events as unknown as PolicyEvents<ExecutionEvents>;
+    return new ExecutionRecorder(events, this.#clock, task, key, priority, signal);
   }
 
   /** Does this policy's work around `next(context, index + 1)`. @internal */

@@ -96,13 +96,13 @@ describe('logTelemetry', () => {
     const summary = written.at(-1)!;
     expect(summary.level).toBe('warn');
     expect(summary.message).toBe(
-      'bulwark bulkhead "busy-pool": suppressed 15 records in the last second',
+      'bulwark bulkhead "busy-pool": suppressed 15 records over the limit of 10 a second',
     );
     expect(summary.record).toEqual({
       policy: 'busy-pool',
       kind: 'bulkhead',
       event: 'suppressed',
-      detail: { suppressed: 15, byEvent: { rejected: 15 }, windowMs: 1_000 },
+      detail: { suppressed: 15, byEvent: { rejected: 15 }, maxPerSecond: 10 },
     });
     expect(clock.armedTimers).toBe(0);
 
@@ -162,7 +162,7 @@ describe('logTelemetry', () => {
     stop();
     expect(written).toEqual([
       'bulwark bulkhead "closing-pool": rejected (full)',
-      'bulwark bulkhead "closing-pool": suppressed 2 records in the last second',
+      'bulwark bulkhead "closing-pool": suppressed 2 records over the limit of 1 a second',
     ]);
     expect(clock.armedTimers).toBe(0);
     await refuse('closing-pool', 1);

@@ -146,7 +146,11 @@ class TelemetryLog {
         policy: quota.policy,
         kind: quota.kind,
         event: 'suppressed',
-        detail: { suppressed: quota.suppressed, byEvent: quota.byEvent, windowMs: SECOND_MS },
+        detail: {
+          suppressed: quota.suppressed,
+          byEvent: quota.byEvent,
+          maxPerSecond: this.#max,
+        },
       });
     }
     this.#quotas.clear();
@@ -163,7 +167,7 @@ class TelemetryLog {
 /** A line a person can read: who, what, and for a change, from what to what. */
 function messageOf({ policy, kind, event, detail }: TelemetryLogRecord): string {
   if (event === 'suppressed') {
-    return `bulwark ${kind} "${policy}": suppressed ${detail.suppressed} records in the last second`;
+    return `bulwark ${kind} "${policy}": suppressed ${detail.suppressed} records over the limit of ${detail.maxPerSecond} a second`;
   }
   const change = 'from' in detail && 'to' in detail ? ` ${detail.from} -> ${detail.to}` : '';
   const reason = typeof detail.reason === 'string' ? ` (${detail.reason})` : '';
