@@ -1,0 +1,133 @@
+import type { ExecuteOptions, ExecutionContext, Priority } from '../../../core/context.js';
+import { TimeoutError } from '../../../core/errors.js';
+import type { Outcome } from '../../../core/outcome.js';
+import { bufferSmallBody, CallResponses } from './bodies.js';
+import { policyClassifier, statusOf } from './classify.js';
+import { HttpError } from './errors.js';
+import { EitherSignal, inheritedRequest } from './inherited.js';
+import { type ResilientFetchOptions, type Settings, settingsOf } from './options.js';
+import { type FetchInput, PreparedRequest } from './request.js';
+import { attachRetryAfter } from './retry-after.js';
+
+/** fetch's signature, answering what the policy answers (a fallback may add its substitute). */
+export type ResilientFetch<Out = never> = (
+  input: FetchInput,
+  init?: RequestInit,
+) => Promise<Response | Out>;
+
+type PolicyClassifier = ReturnType<typeof policyClassifier>;
+
+/**
+ * A fetch that sends each request through `policy`: retried, hedged, broken, limited as the
+ * policy says, with the remaining time budget and the priority passed downstream, and every
+ * response it does not return released. See docs/http.md.
+ */
+export function resilientFetch<Out = never>(
+  options: ResilientFetchOptions<Out>,
+): ResilientFetch<Out> {
+  const settings = settingsOf(options);
+  const repeatable = policyClassifier(settings.classify, true);
+  const once = policyClassifier(settings.classify, false);
+  return (input, init) => {
+    let request: PreparedRequest;
+    try {
+      request = new PreparedRequest(input, init, settings.baseUrl, settings.retryMethods);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const classify = request.repeatable ? repeatable : once;
+    return new HttpCall(settings, request, classify).run() as Promise<Response | Out>;
+  };
+}
+
+/** One call: its request, the responses it has received, and how it settles. */
+class HttpCall {
+  readonly responses = new CallResponses();
+
+  constructor(
+    readonly settings: Settings,
+    readonly request: PreparedRequest,
+    readonly classify: PolicyClassifier,
+  ) {}
+
+  run(): Promise<unknown> {
+    const settings = this.settings;
+    const inherited = inheritedRequest(settings.clock);
+    const own = this.request.signal;
+    const linked =
+      inherited !== undefined && own !== undefined
+        ? new EitherSignal(own, inherited.signal)
+        : undefined;
+    const options = {
+      signal: linked?.signal ?? own ?? inherited?.signal,
+      deadline: inherited?.deadline,
+      priority: inherited?.priority,
+      data: this,
+      classify: this.classify,
+    } as ExecuteOptions<HttpCall>;
+    return settings.policy.execute(attempt, options).then(
+      (value) => {
+        linked?.dispose();
+        return this.#settled(value);
+      },
+      (error: unknown) => {
+        linked?.dispose();
+        this.responses.settle(undefined);
+        throw error;
+      },
+    );
+  }
+
+  /** One attempt: the request sent with this attempt's budget, signal and priority. */
+  async send(context: ExecutionContext): Promise<Response> {
+    this.responses.discardHeld();
+    const settings = this.settings;
+    const headers = new Headers(this.request.headers);
+    propagate(headers, context.deadline, context.priority, settings);
+    const response = await this.request.send(settings.fetch, headers, context.signal);
+    attachRetryAfter(response, settings.clock.now());
+    if (this.classify({ ok: true, value: response }) !== 'success') {
+      await bufferSmallBody(response);
+    }
+    this.responses.add(response);
+    return response;
+  }
+
+  #settled(value: unknown): unknown {
+    this.responses.settle(value);
+    if (this.settings.throwOnFailure && statusOf(value) !== undefined) {
+      const outcome: Outcome = { ok: true, value };
+      const verdict = this.classify(outcome);
+      if (verdict === 'retryable' || verdict === 'failure') {
+        throw new HttpError(value as Response, this.request.method);
+      }
+    }
+    return value;
+  }
+}
+
+/** The task every call runs: its own call travels in the context's `data`. */
+function attempt(context: ExecutionContext<HttpCall>): Promise<Response> {
+  return context.data.send(context);
+}
+
+/**
+ * Sets the budget and priority headers the caller did not set. A budget already spent ends the
+ * attempt with a `TimeoutError` before anything is sent: the answer would come too late.
+ */
+function propagate(
+  headers: Headers,
+  deadline: number,
+  priority: Priority,
+  settings: Settings,
+): void {
+  if (deadline !== Number.POSITIVE_INFINITY) {
+    const left = deadline - settings.clock.now();
+    const budget = Math.floor(left - settings.deadlineMarginMs);
+    if (budget < 1) throw new TimeoutError(Math.max(0, left));
+    const name = settings.deadlineHeader;
+    if (name !== false && !headers.has(name)) headers.set(name, String(budget));
+  }
+  const name = settings.priorityHeader;
+  if (name !== false && priority !== 'critical' && !headers.has(name)) headers.set(name, priority);
+}
