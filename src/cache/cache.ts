@@ -306,6 +306,7 @@ export class CachePolicy<T = unknown> extends BasePolicy<CacheEvents, T, Answers
       Number.POSITIVE_INFINITY,
       false,
       context.priority,
+      context.classify,
     );
     next(shared, index + 1).then(
       (value) => this.#settle(flight, success(value)),

@@ -21,7 +21,7 @@ import {
   MemoryBreakerState,
   type OpenReason,
 } from './state.js';
-import { ignored, judged, ProbeSlot, report, Trip } from './trip.js';
+import { classified, ignored, judged, ProbeSlot, report, Trip } from './trip.js';
 import { FAILED, SLOW } from './windows.js';
 
 /** Why a call is refused: the milliseconds left in the break, every probe taken, or isolated. */
@@ -207,9 +207,13 @@ export class CircuitBreakerPolicy<T = unknown> extends BasePolicy<CircuitBreaker
       if (now - start >= settings.slowMs) flags |= SLOW;
     }
     const failureOn = settings.failureOn;
-    if (failureOn !== undefined) {
+    const classify = context.classify;
+    if (failureOn !== undefined || classify !== undefined) {
       try {
-        flags = judged(this.name, failureOn, flags, ok, result, context);
+        flags =
+          failureOn !== undefined
+            ? judged(this.name, failureOn, flags, ok, result, context)
+            : classified(this.name, classify!, flags, ok, result);
       } catch (error) {
         if (this.#state.generation === generation) {
           this.#countClosed(flags | FAILED, now, ok, result, context);
@@ -343,10 +347,14 @@ export class CircuitBreakerPolicy<T = unknown> extends BasePolicy<CircuitBreaker
     let flags = ok ? 0 : FAILED;
     if (settings.clock.now() - slot.start >= settings.slowMs) flags |= SLOW;
     const failureOn = settings.failureOn;
-    if (failureOn !== undefined) {
+    const classify = context.classify;
+    if (failureOn !== undefined || classify !== undefined) {
       const generation = this.#state.generation;
       try {
-        flags = judged(this.name, failureOn, flags, ok, result, context);
+        flags =
+          failureOn !== undefined
+            ? judged(this.name, failureOn, flags, ok, result, context)
+            : classified(this.name, classify!, flags, ok, result);
       } catch (error) {
         if (this.#state.generation === generation) {
           this.#countProbe(flags | FAILED, ok, result, context.key);

@@ -68,7 +68,10 @@ export interface CircuitBreakerOptions<T = unknown> extends PolicyOptions {
   breakDurationMs?: number | ((consecutiveOpens: number) => number);
   /** How the breaker probes after a break. Default `{ probes: 1, maxMs: 60_000 }`. */
   halfOpen?: HalfOpenOptions;
-  /** Decides whether an outcome is a failure. Default: every error is; values are not. */
+  /**
+   * Decides whether an outcome is a failure. Default: every error is; values are not; for a
+   * call made with `classify`, what it answers ('retryable' and 'failure' are failures).
+   */
   failureOn?: (outcome: Outcome<T>, context: ExecutionContext) => boolean;
   /** A snapshot from `toJSON()` to start from, e.g. saved before a restart. Default: closed. */
   initialState?: CircuitBreakerSnapshot;

@@ -1,3 +1,4 @@
+import { type Classifier, classOf } from '../core/classify.js';
 import type { TimerHandle } from '../core/clock.js';
 import type { Context } from '../core/context.js';
 import { ExecutionRejectedError, TimeoutError } from '../core/errors.js';
@@ -43,6 +44,19 @@ export function judged(
   return verdict(policy, 'failureOn', failureOn(outcome, context), outcome)
     ? flags | FAILED
     : flags & SLOW;
+}
+
+/** A settled call's flags as the call's classifier judges its outcome, where it answers. */
+export function classified(
+  policy: string,
+  classify: Classifier,
+  flags: number,
+  ok: boolean,
+  result: unknown,
+): number {
+  const answer = classOf(policy, classify, ok ? success(result) : failure(result));
+  if (answer === undefined) return flags;
+  return answer === 'success' ? flags & SLOW : flags | FAILED;
 }
 
 /**

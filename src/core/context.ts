@@ -1,4 +1,5 @@
 import { AbortScope } from './abort-scope.js';
+import type { Classifier } from './classify.js';
 
 /**
  * How much a call matters when there is not enough capacity for all of them, from most to
@@ -26,6 +27,14 @@ export interface ExecuteOptions<D = unknown> {
   deadline?: number;
   /** How much the call matters under overload. Default: 'critical'. */
   priority?: Priority;
+  /**
+   * What the call's outcomes mean ('success', 'retryable', 'failure', or undefined for "ask
+   * the policy"). Policies without a predicate of their own follow it: retry retries
+   * 'retryable', a circuit breaker counts 'retryable' and 'failure' as failures, fallback
+   * replaces them, hedge hedges on 'retryable'. So a returned HTTP 503 can be retried without
+   * being thrown. Default: none (each policy's own rule).
+   */
+  classify?: Classifier;
 }
 
 /** What the function run by a policy receives. */
@@ -71,6 +80,8 @@ export class Context<D = unknown> implements ExecutionContext<D> {
      */
     readonly deadlineEnforced: false | 'cooperative' | 'aggressive' = false,
     readonly priority: Priority = 'critical',
+    /** The caller's rule for what outcomes mean, for policies without a rule of their own. */
+    readonly classify: Classifier | undefined = undefined,
   ) {}
 
   get signal(): AbortSignal {
@@ -90,6 +101,7 @@ export class Context<D = unknown> implements ExecutionContext<D> {
       this.deadline,
       this.deadlineEnforced,
       this.priority,
+      this.classify,
     );
   }
 
@@ -109,6 +121,7 @@ export class Context<D = unknown> implements ExecutionContext<D> {
       deadline,
       enforcement,
       this.priority,
+      this.classify,
     );
   }
 }

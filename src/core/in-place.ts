@@ -30,6 +30,7 @@ class SubChain implements Layer {
       context.deadline,
       context.deadlineEnforced,
       context.priority,
+      context.classify,
     );
     return next(spliced, 0);
   }

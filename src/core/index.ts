@@ -1,4 +1,5 @@
 export type { AttemptBudget } from './budget.js';
+export type { Classifier, OutcomeClass } from './classify.js';
 export { type Clock, systemClock, type TimerHandle } from './clock.js';
 export {
   type ExecuteOptions,

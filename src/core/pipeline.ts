@@ -44,6 +44,7 @@ async function continueFrom(
     tighter ? foreignDeadline : context.deadline,
     tighter ? false : context.deadlineEnforced,
     context.priority,
+    context.classify,
   );
   try {
     return await next(derived, index);

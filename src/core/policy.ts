@@ -106,8 +106,8 @@ export abstract class BasePolicy<E extends EventMap = {}, In = unknown, Out = ne
           );
         }
         // Each option is read once: a getter may answer differently, or throw, on every read.
-        const { signal: given, key, data, deadline, priority } = options;
-        const problem = executeOptionsProblem(given, key, deadline, priority);
+        const { signal: given, key, data, deadline, priority, classify } = options;
+        const problem = executeOptionsProblem(given, key, deadline, priority, classify);
         if (problem !== undefined) {
           return Promise.reject(new TypeError(`${this.name}: execute() ${problem}`));
         }
@@ -123,6 +123,7 @@ export abstract class BasePolicy<E extends EventMap = {}, In = unknown, Out = ne
           deadline ?? Number.POSITIVE_INFINITY,
           false,
           priority ?? 'critical',
+          classify,
         );
       }
     } catch (error) {
@@ -156,6 +157,7 @@ function executeOptionsProblem(
   key: unknown,
   deadline: unknown,
   priority: unknown,
+  classify: unknown,
 ): string | undefined {
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     return `option "signal" must be an AbortSignal (got ${describe(signal)})`;
@@ -169,6 +171,9 @@ function executeOptionsProblem(
   if (priority !== undefined && !priorities.includes(priority as Priority)) {
     const allowed = priorities.map((p) => `'${p}'`).join(', ');
     return `option "priority" must be one of ${allowed} (got ${describe(priority)})`;
+  }
+  if (classify !== undefined && typeof classify !== 'function') {
+    return `option "classify" must be a function (got ${describe(classify)})`;
   }
   return undefined;
 }

@@ -1,3 +1,4 @@
+import { classOf } from '../core/classify.js';
 import { type Context, type ExecutionContext, next } from '../core/context.js';
 import { failure, type Outcome, success } from '../core/outcome.js';
 import { BasePolicy, describe, type PolicyOptions } from '../core/policy.js';
@@ -29,7 +30,8 @@ export interface FallbackOptions<R = unknown, T = R> extends PolicyOptions {
   value: FallbackValue<R, T> | Exclude<R, Function>;
   /**
    * Which outcomes to replace: return true to fall back. It sees successes too, so a bad result
-   * (an HTTP 503 response) can be replaced. Default: every failure, and no success.
+   * (an HTTP 503 response) can be replaced. Default: every failure, and no success; for a call
+   * made with `classify`, what it answers ('retryable' and 'failure' are replaced).
    */
   handle?: FallbackHandle<T>;
 }
@@ -68,9 +70,10 @@ export class FallbackPolicy<R = unknown, T = unknown> extends BasePolicy<Fallbac
 
   /** @internal */
   run(context: Context, index: number): Promise<unknown> {
-    // Only a user's handle can turn a success into a fallback, so only then is a success seen.
+    // Only a rule can turn a success into a fallback, so only then is a success seen.
+    const judgesSuccesses = this.#handle !== undefined || context.classify !== undefined;
     return next(context, index + 1).then(
-      this.#handle === undefined ? undefined : (value) => this.#succeeded(value, context),
+      judgesSuccesses ? (value) => this.#succeeded(value, context) : undefined,
       (error: unknown) => this.#failed(error, context),
     );
   }
@@ -79,22 +82,25 @@ export class FallbackPolicy<R = unknown, T = unknown> extends BasePolicy<Fallbac
     // The caller has gone: nobody wants a substitute, and none is made.
     if (context.scope.aborted) return value;
     const outcome = success(value);
-    return verdict(this.name, 'handle', this.#handle!(outcome, context), outcome)
-      ? this.#substitute(outcome, context)
-      : value;
+    return this.#replaces(outcome, context) ? this.#substitute(outcome, context) : value;
   }
 
   #failed(error: unknown, context: Context): Promise<unknown> {
     const scope = context.scope;
     if (scope.aborted) throw scope.reason;
     const outcome = failure(error);
-    if (
-      this.#handle !== undefined &&
-      !verdict(this.name, 'handle', this.#handle(outcome, context), outcome)
-    ) {
-      throw error;
-    }
+    if (!this.#replaces(outcome, context)) throw error;
     return this.#substitute(outcome, context);
+  }
+
+  /** The user's handle decides; without one, the call's classifier; without that, failures are. */
+  #replaces(outcome: Outcome, context: Context): boolean {
+    const handle = this.#handle;
+    if (handle !== undefined)
+      return verdict(this.name, 'handle', handle(outcome, context), outcome);
+    const answer =
+      context.classify === undefined ? undefined : classOf(this.name, context.classify, outcome);
+    return answer === undefined ? !outcome.ok : answer !== 'success';
   }
 
   async #substitute(outcome: Outcome, context: Context): Promise<unknown> {

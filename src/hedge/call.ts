@@ -1,5 +1,6 @@
 import { AbortScope } from '../core/abort-scope.js';
 import type { AttemptBudget } from '../core/budget.js';
+import { type Classifier, classOf } from '../core/classify.js';
 import type { Clock } from '../core/clock.js';
 import { Context, type ExecutionContext, next } from '../core/context.js';
 import type { Deadline, DeadlineQueue } from '../core/deadline-queue.js';
@@ -63,6 +64,12 @@ export function defaultShouldHedge(outcome: Outcome): boolean {
   if (outcome.ok) return false;
   const error = outcome.error;
   return !(error instanceof ExecutionRejectedError) || error instanceof TimeoutError;
+}
+
+/** The call's classifier decides; where it abstains, the default rule does. */
+function hedgeAsClassified(policy: string, classify: Classifier, outcome: Outcome): boolean {
+  const answer = classOf(policy, classify, outcome);
+  return answer === undefined ? defaultShouldHedge(outcome) : answer === 'retryable';
 }
 
 /** What the calls of one policy share: its settings and state. @internal */
@@ -166,18 +173,22 @@ export class HedgedCall implements Deadline, AttemptState {
     if (this.#done) return;
     this.#inFlight--;
     const runtime = this.runtime;
+    const classify = attempt.context.classify;
     let hedgeable: boolean;
-    if (runtime.shouldHedge === undefined) {
+    if (runtime.shouldHedge === undefined && classify === undefined) {
       hedgeable = !ok && defaultShouldHedge({ ok: false, error: payload });
     } else {
       const outcome: Outcome = ok ? { ok: true, value: payload } : { ok: false, error: payload };
       try {
-        hedgeable = verdict(
-          runtime.name,
-          'shouldHedge',
-          runtime.shouldHedge(outcome, attempt.context),
-          outcome,
-        );
+        hedgeable =
+          runtime.shouldHedge !== undefined
+            ? verdict(
+                runtime.name,
+                'shouldHedge',
+                runtime.shouldHedge(outcome, attempt.context),
+                outcome,
+              )
+            : hedgeAsClassified(runtime.name, classify!, outcome);
       } catch (error) {
         // A broken predicate ends the call with its error, like any final failure.
         this.#end(attempt, false, error, undefined);
@@ -206,6 +217,7 @@ export class HedgedCall implements Deadline, AttemptState {
       c.deadline,
       c.deadlineEnforced,
       c.priority,
+      c.classify,
     );
     this.#inFlight++;
     if (number === 1) {

@@ -44,7 +44,8 @@ export interface HedgeOptions<T = unknown> extends PolicyOptions {
   /**
    * Whether an attempt's outcome starts the next attempt at once instead of ending the call; it
    * must answer synchronously. Default: `defaultShouldHedge`, every error except refusals
-   * (`ExecutionRejectedError`), a `TimeoutError` included; results are accepted.
+   * (`ExecutionRejectedError`), a `TimeoutError` included; results are accepted. For a call
+   * made with `classify`, what it answers where it answers ('retryable' is hedged on).
    */
   shouldHedge?: HedgePredicate<T>;
 }

@@ -45,6 +45,7 @@ export class KeyedHandle<P extends KeyablePolicy> extends BasePolicy<{}, InOf<P>
       context.deadline,
       context.deadlineEnforced,
       context.priority,
+      context.classify,
     );
     return this.#keyed.run(keyedContext, index);
   }

@@ -1,4 +1,5 @@
 import { type AttemptBudget, isAttemptBudget } from '../core/budget.js';
+import { type Classifier, classOf } from '../core/classify.js';
 import { type Clock, sleep, systemClock } from '../core/clock.js';
 import { type Context, type ExecutionContext, next } from '../core/context.js';
 import { ExecutionRejectedError } from '../core/errors.js';
@@ -32,8 +33,9 @@ export interface RetryOptions<T = unknown> extends PolicyOptions {
   /**
    * Whether an outcome is retried; it must answer synchronously. Default: every error except
    * an `ExecutionRejectedError` whose `retryable` is false (an open or isolated breaker, a full
-   * bulkhead: all refusals but `TimeoutError`); results are accepted. Whatever it says, nothing
-   * is retried once the caller (or an enclosing timeout) has aborted.
+   * bulkhead: all refusals but `TimeoutError`); results are accepted. A call made with
+   * `classify` follows it instead where it answers ('retryable' is retried). Whatever it says,
+   * nothing is retried once the caller (or an enclosing timeout) has aborted.
    */
   retryOn?: RetryPredicate<T>;
   /**
@@ -91,6 +93,12 @@ export function defaultRetryOn(outcome: Outcome): boolean {
   return !(error instanceof ExecutionRejectedError) || error.retryable === true;
 }
 
+/** The call's classifier decides; where it abstains, the default rule does. */
+function retryAsClassified(policy: string, classify: Classifier, outcome: Outcome): boolean {
+  const answer = classOf(policy, classify, outcome);
+  return answer === undefined ? defaultRetryOn(outcome) : answer === 'retryable';
+}
+
 /** Runs the rest of the pipeline again after failures, waiting a backoff between attempts. */
 export class RetryPolicy<T = unknown> extends BasePolicy<RetryEvents, T> {
   readonly maxAttempts: number;
@@ -135,7 +143,11 @@ export class RetryPolicy<T = unknown> extends BasePolicy<RetryEvents, T> {
   run(context: Context, index: number): Promise<unknown> {
     const first = context.attempt === 1 ? context : context.withAttempt(1);
     if (this.#budget !== undefined) this.#budget.recordCall();
-    if (this.#retryOn !== undefined || this.maxElapsedMs !== Infinity) {
+    if (
+      this.#retryOn !== undefined ||
+      context.classify !== undefined ||
+      this.maxElapsedMs !== Infinity
+    ) {
       return this.#loop(context, index, undefined, first, undefined);
     }
     // The common case: the first attempt succeeds. This path costs one derived promise and the
@@ -160,6 +172,9 @@ export class RetryPolicy<T = unknown> extends BasePolicy<RetryEvents, T> {
     // The clock is read up front only when an elapsed budget needs a start time.
     start ??= this.maxElapsedMs === Infinity ? 0 : this.#clock.now();
     const retryOn = this.#retryOn;
+    const classify = context.classify;
+    // Without a rule that can refuse a result, a result ends the call at once.
+    const resultsJudged = retryOn !== undefined || classify !== undefined;
     const key = context.key;
     let attempt = attemptContext.attempt;
     let outcome = failed;
@@ -168,16 +183,18 @@ export class RetryPolicy<T = unknown> extends BasePolicy<RetryEvents, T> {
       if (outcome === undefined) {
         try {
           const value = await next(attemptContext, index + 1);
-          if (retryOn === undefined) return this.#succeeded(attempt, value, key);
+          if (!resultsJudged) return this.#succeeded(attempt, value, key);
           outcome = { ok: true, value };
         } catch (error) {
           outcome = { ok: false, error };
         }
       }
       const retry =
-        retryOn === undefined
-          ? defaultRetryOn(outcome)
-          : verdict(this.name, 'retryOn', retryOn(outcome, attemptContext), outcome);
+        retryOn !== undefined
+          ? verdict(this.name, 'retryOn', retryOn(outcome, attemptContext), outcome)
+          : classify !== undefined
+            ? retryAsClassified(this.name, classify, outcome)
+            : defaultRetryOn(outcome);
       if (!retry) {
         if (outcome.ok) return this.#succeeded(attempt, outcome.value, key);
         return this.#gaveUp(attempt, outcome, 'notRetryable', key);
