@@ -1,9 +1,7 @@
+import type { Classifier, OutcomeClass } from '../../../core/classify.js';
 import { ExecutionRejectedError, TimeoutError } from '../../../core/errors.js';
-import type { Outcome } from '../../../core/outcome.js';
 import { describe } from '../../../core/policy.js';
 import { networkErrorKind } from './network-errors.js';
-
-export type OutcomeClass = 'success' | 'retryable' | 'failure';
 
 /**
  * Judges what one attempt produced: a Response, or what fetch (or a policy inside) threw.
@@ -57,7 +55,7 @@ const verdicts: readonly unknown[] = ['success', 'retryable', 'failure', undefin
 export function policyClassifier(
   user: HttpClassifier | undefined,
   repeatable: boolean,
-): (outcome: Outcome) => OutcomeClass | undefined {
+): Classifier {
   const judge = (target: unknown): OutcomeClass | undefined => {
     if (user === undefined) return classifyHttp(target);
     const verdict = user(target);

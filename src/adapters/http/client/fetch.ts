@@ -1,6 +1,8 @@
+import type { Classifier } from '../../../core/classify.js';
 import type { ExecuteOptions, ExecutionContext, Priority } from '../../../core/context.js';
 import { TimeoutError } from '../../../core/errors.js';
 import type { Outcome } from '../../../core/outcome.js';
+import type { OutOf, Policy } from '../../../core/policy.js';
 import { bufferSmallBody, CallResponses } from './bodies.js';
 import { policyClassifier, statusOf } from './classify.js';
 import { HttpError } from './errors.js';
@@ -15,16 +17,14 @@ export type ResilientFetch<Out = never> = (
   init?: RequestInit,
 ) => Promise<Response | Out>;
 
-type PolicyClassifier = ReturnType<typeof policyClassifier>;
-
 /**
  * A fetch that sends each request through `policy`: retried, hedged, broken, limited as the
  * policy says, with the remaining time budget and the priority passed downstream, and every
  * response it does not return released. See docs/http.md.
  */
-export function resilientFetch<Out = never>(
-  options: ResilientFetchOptions<Out>,
-): ResilientFetch<Out> {
+export function resilientFetch<P extends Policy<Response, unknown>>(
+  options: ResilientFetchOptions<P>,
+): ResilientFetch<OutOf<P>> {
   const settings = settingsOf(options);
   const repeatable = policyClassifier(settings.classify, true);
   const once = policyClassifier(settings.classify, false);
@@ -36,7 +36,7 @@ export function resilientFetch<Out = never>(
       return Promise.reject(error);
     }
     const classify = request.repeatable ? repeatable : once;
-    return new HttpCall(settings, request, classify).run() as Promise<Response | Out>;
+    return new HttpCall(settings, request, classify).run() as Promise<Response | OutOf<P>>;
   };
 }
 
@@ -47,7 +47,7 @@ class HttpCall {
   constructor(
     readonly settings: Settings,
     readonly request: PreparedRequest,
-    readonly classify: PolicyClassifier,
+    readonly classify: Classifier,
   ) {}
 
   run(): Promise<unknown> {
@@ -58,13 +58,13 @@ class HttpCall {
       inherited !== undefined && own !== undefined
         ? new EitherSignal(own, inherited.signal)
         : undefined;
-    const options = {
+    const options: ExecuteOptions<HttpCall> = {
       signal: linked?.signal ?? own ?? inherited?.signal,
       deadline: inherited?.deadline,
       priority: inherited?.priority,
       data: this,
       classify: this.classify,
-    } as ExecuteOptions<HttpCall>;
+    };
     return settings.policy.execute(attempt, options).then(
       (value) => {
         linked?.dispose();

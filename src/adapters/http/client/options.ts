@@ -10,9 +10,12 @@ import {
 import type { HttpClassifier } from './classify.js';
 import { idempotentMethods } from './idempotency.js';
 
-export interface ResilientFetchOptions<Out = never> {
+/** `P` is the policy's type: a fallback in it adds its substitute to what a call answers. */
+export interface ResilientFetchOptions<
+  P extends Policy<Response, unknown> = Policy<Response, unknown>,
+> {
   /** Runs every request: any bulwark policy or pipeline. Required. */
-  policy: Policy<Response, Out>;
+  policy: P;
   /** The fetch to send requests with. Default: `globalThis.fetch`, read when built. */
   fetch?: typeof globalThis.fetch;
   /** Resolves relative string inputs (`new URL(input, baseUrl)`). Default: none. */
@@ -65,7 +68,7 @@ export function settingsOf(options: unknown): Settings {
   if (options === undefined) {
     throw new TypeError(`${NAME}: options must be an object with a "policy" (got undefined)`);
   }
-  const opts = checkOptions<ResilientFetchOptions<unknown>>(NAME, options);
+  const opts = checkOptions<ResilientFetchOptions>(NAME, options);
   const policy = opts.policy as { execute?: unknown } | undefined;
   if (typeof policy !== 'object' || policy === null || typeof policy.execute !== 'function') {
     throw invalid(NAME, 'policy', policy, 'a policy (an object with an execute() method)');
