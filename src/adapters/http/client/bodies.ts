@@ -1,5 +1,5 @@
 /** The largest error body read into memory as soon as it arrives, in bytes. */
-export const BUFFERED_BODY_LIMIT = 64 * 1024;
+export const BUFFERED_BODY_LIMIT = 256 * 1024;
 
 /**
  * Reads a small body to its end now, through a clone, when its length is known and at most
