@@ -1,3 +1,4 @@
+export type { OutcomeClass } from '../../core/classify.js';
 export { classifyHttp, type HttpClassifier } from './client/classify.js';
 export { HttpError } from './client/errors.js';
 export { type ResilientFetch, resilientFetch } from './client/fetch.js';
