@@ -2,7 +2,15 @@ import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resilientFetch } from '../../../src/adapters/http/index.js';
 import { requestScope } from '../../../src/adapters/http/request-scope.js';
-import { type Priority, TimeoutError, timeout } from '../../../src/index.js';
+import {
+  backoff,
+  circuitBreaker,
+  type Priority,
+  pipeline,
+  retry,
+  TimeoutError,
+  timeout,
+} from '../../../src/index.js';
 import { VirtualClock } from '../../../src/testing/index.js';
 import { answer, stall, TestServer } from './client-server.js';
 
@@ -69,17 +77,37 @@ describe('resilientFetch: deadline and priority propagation', () => {
     expect(server.seen[0]!.headers['x-request-timeout-ms']).toBe('195');
   });
 
-  it('refuses with a TimeoutError, sending nothing, when the budget is spent', async () => {
+  it('refuses a call whose inherited budget is spent before the policy sees it', async () => {
     server = await TestServer.start(answer(200));
     const clock = new VirtualClock();
-    const client = resilientFetch({ policy: timeout(10_000, { clock }), clock });
+    const breaker = circuitBreaker({ consecutiveFailures: 1, clock });
+    const inner = retry({ maxAttempts: 3, backoff: backoff.constant(0), clock });
+    let calls = 0;
+    inner.on('success', () => calls++);
+    inner.on('giveUp', () => calls++);
+    const client = resilientFetch({ policy: pipeline(breaker, inner), clock });
+    // 5 ms left is the margin itself: nothing would be left for the server.
     const call = inRequest({ clock, deadline: 5 }, () => client(server.url));
     await expect(call).rejects.toBeInstanceOf(TimeoutError);
     const late = inRequest({ clock, deadline: -100 }, () => client(server.url));
     await expect(late).rejects.toBeInstanceOf(TimeoutError);
+    expect(calls).toBe(0);
+    expect(breaker.state).toBe('closed');
     // A request that would have been sent reaches the server: the count proves none was.
     await client(`${server.url}/after`);
     expect(server.seen.map((s) => s.path)).toEqual(['/after']);
+  });
+
+  it('fails an attempt with a TimeoutError, sending nothing, when a timeout leaves no budget', async () => {
+    server = await TestServer.start(answer(200));
+    const clock = new VirtualClock();
+    const client = resilientFetch({ policy: timeout(5, { clock }), clock });
+    await expect(client(server.url)).rejects.toBeInstanceOf(TimeoutError);
+    const roomy = resilientFetch({ policy: timeout(6, { clock }), clock });
+    await roomy(`${server.url}/after`);
+    expect(server.seen.map((s) => [s.path, s.headers['x-request-timeout-ms']])).toEqual([
+      ['/after', '1'],
+    ]);
   });
 
   it('sends the priority unless it is the default, and inherits it', async () => {

@@ -1,9 +1,9 @@
 import type { Classifier } from '../../../core/classify.js';
 import type { ExecuteOptions, ExecutionContext, Priority } from '../../../core/context.js';
-import { TimeoutError } from '../../../core/errors.js';
 import type { Outcome } from '../../../core/outcome.js';
 import type { OutOf, Policy } from '../../../core/policy.js';
 import { bufferSmallBody, CallResponses } from './bodies.js';
+import { remainingBudget } from './budget.js';
 import { policyClassifier, statusOf } from './classify.js';
 import { HttpError } from './errors.js';
 import { EitherSignal, inheritedRequest } from './inherited.js';
@@ -53,6 +53,13 @@ class HttpCall {
   run(): Promise<unknown> {
     const settings = this.settings;
     const inherited = inheritedRequest(settings.clock);
+    if (inherited !== undefined && inherited.deadline !== Number.POSITIVE_INFINITY) {
+      // Spent before the call began: refused before the policy sees it, so no breaker counts a
+      // failure of a dependency that was never asked, and no retry tries again.
+      const now = settings.clock.now();
+      const budget = remainingBudget(inherited.deadline, now, settings.deadlineMarginMs);
+      if (typeof budget !== 'number') return Promise.reject(budget);
+    }
     const own = this.request.signal;
     const linked =
       inherited !== undefined && own !== undefined
@@ -122,9 +129,8 @@ function propagate(
   settings: Settings,
 ): void {
   if (deadline !== Number.POSITIVE_INFINITY) {
-    const left = deadline - settings.clock.now();
-    const budget = Math.floor(left - settings.deadlineMarginMs);
-    if (budget < 1) throw new TimeoutError(Math.max(0, left));
+    const budget = remainingBudget(deadline, settings.clock.now(), settings.deadlineMarginMs);
+    if (typeof budget !== 'number') throw budget;
     const name = settings.deadlineHeader;
     if (name !== false && !headers.has(name)) headers.set(name, String(budget));
   }

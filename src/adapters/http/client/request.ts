@@ -28,7 +28,7 @@ export class PreparedRequest {
     retryMethods: ReadonlySet<string>,
   ) {
     this.#init = init;
-    if (input instanceof Request) {
+    if (isRequest(input)) {
       this.#input = input;
       this.method = (init?.method ?? input.method).toUpperCase();
       this.headers = new Headers(init?.headers ?? input.headers);
@@ -54,4 +54,16 @@ export class PreparedRequest {
     const input = this.#cloneEach ? (this.#input as Request).clone() : this.#input;
     return fetch(input, { ...this.#init, headers, signal });
   }
+}
+
+/** A Request, from this realm's fetch or from another (an `undici` package of its own). */
+function isRequest(input: FetchInput): input is Request {
+  if (input instanceof Request) return true;
+  if (typeof input !== 'object' || input === null || input instanceof URL) return false;
+  const candidate = input as Partial<Request>;
+  return (
+    typeof candidate.url === 'string' &&
+    typeof candidate.method === 'string' &&
+    typeof candidate.clone === 'function'
+  );
 }
