@@ -72,7 +72,15 @@ class HttpCall {
       data: this,
       classify: this.classify,
     };
-    return settings.policy.execute(attempt, options).then(
+    let result: Promise<unknown>;
+    try {
+      result = settings.policy.execute(attempt, options);
+    } catch (error) {
+      // A policy of the user's own that throws instead of rejecting.
+      linked?.dispose();
+      return Promise.reject(error);
+    }
+    return result.then(
       (value) => {
         linked?.dispose();
         return this.#settled(value);
