@@ -113,6 +113,19 @@ describe('resilientFetch: requests and responses', () => {
     expect(server.seen.map((s) => s.path)).toEqual(['/after']);
   });
 
+  it('rejects with the error of a classify that throws, and releases the body', async () => {
+    server = await TestServer.start(endless503);
+    const bug = new Error('classify bug');
+    const client = resilientFetch({
+      policy: passThrough,
+      classify: () => {
+        throw bug;
+      },
+    });
+    await expect(client(server.url)).rejects.toBe(bug);
+    await server.abandonedReach(1);
+  });
+
   it('releases a response a fallback replaced, and returns the substitute', async () => {
     server = await TestServer.start(endless503);
     const policy = fallback({

@@ -1,8 +1,8 @@
-import type { Classifier } from '../../../core/classify.js';
+import type { Classifier, OutcomeClass } from '../../../core/classify.js';
 import type { ExecuteOptions, ExecutionContext, Priority } from '../../../core/context.js';
 import type { Outcome } from '../../../core/outcome.js';
 import type { OutOf, Policy } from '../../../core/policy.js';
-import { bufferSmallBody, CallResponses } from './bodies.js';
+import { bufferSmallBody, CallResponses, releaseBody } from './bodies.js';
 import { remainingBudget } from './budget.js';
 import { policyClassifier, statusOf } from './classify.js';
 import { HttpError } from './errors.js';
@@ -100,10 +100,16 @@ class HttpCall {
     const headers = new Headers(this.request.headers);
     propagate(headers, context.deadline, context.priority, settings);
     const response = await this.request.send(settings.fetch, headers, context.signal);
-    attachRetryAfter(response, settings.clock.now());
-    if (this.classify({ ok: true, value: response }) !== 'success') {
-      await bufferSmallBody(response);
+    let verdict: OutcomeClass | undefined;
+    try {
+      attachRetryAfter(response, settings.clock.now());
+      verdict = this.classify({ ok: true, value: response });
+    } catch (error) {
+      // A classify that throws: the attempt fails with its error, and the body goes.
+      releaseBody(response);
+      throw error;
     }
+    if (verdict !== 'success') await bufferSmallBody(response);
     this.responses.add(response);
     return response;
   }
