@@ -188,6 +188,40 @@ describe('resilientFetch: requests that must not run twice', () => {
     expect(server.seen.map((s) => s.body)).toEqual(['streamed']);
   });
 
+  it('sends a slow POST once when a hedge starts by its delay: the hedge shares its outcome', async () => {
+    let answerNow: (() => void) | undefined;
+    server = await TestServer.start((request, response, seen) => {
+      answerNow = () => answer(201)(request, response, seen);
+    });
+    const clock = new VirtualClock();
+    const policy = hedge({ delayMs: 10, maxHedges: 2, clock });
+    let hedges = 0;
+    policy.on('hedge', () => hedges++);
+    let sends = 0;
+    const counted: typeof fetch = (input, init) => {
+      sends++;
+      return fetch(input, init);
+    };
+    const client = resilientFetch({ policy, clock, fetch: counted });
+    const call = client(server.url, { method: 'POST', body: 'order' });
+    await server.requestsReach(1);
+    await clock.advance(20);
+    expect(hedges).toBe(2);
+    expect(sends).toBe(1);
+    answerNow!();
+    expect((await call).status).toBe(201);
+    expect(server.seen).toHaveLength(1);
+  });
+
+  it('sends a POST once even under a retryOn that ignores the classification', async () => {
+    server = await TestServer.start(answer(503));
+    const policy = retry({ maxAttempts: 3, backoff: backoff.constant(0), retryOn: () => true });
+    const response = await resilientFetch({ policy })(server.url, { method: 'POST' });
+    expect(response.status).toBe(503);
+    expect(await response.text()).toBe('status 503');
+    expect(server.seen).toHaveLength(1);
+  });
+
   it('does not hedge a POST, but hedges a keyed one', async () => {
     server = await TestServer.start(answer(503));
     const clock = new VirtualClock();

@@ -7,6 +7,7 @@ import { remainingBudget } from './budget.js';
 import { policyClassifier, statusOf } from './classify.js';
 import { HttpError } from './errors.js';
 import { EitherSignal, inheritedRequest } from './inherited.js';
+import { networkErrorKind } from './network-errors.js';
 import { type ResilientFetchOptions, type Settings, settingsOf } from './options.js';
 import { type FetchInput, PreparedRequest } from './request.js';
 import { attachRetryAfter } from './retry-after.js';
@@ -43,6 +44,8 @@ export function resilientFetch<P extends Policy<Response, unknown>>(
 /** One call: its request, the responses it has received, and how it settles. */
 class HttpCall {
   readonly responses = new CallResponses();
+  /** The attempt that sent a request which must not run twice (see `send`). */
+  #sent: Promise<Response> | undefined;
 
   constructor(
     readonly settings: Settings,
@@ -93,8 +96,26 @@ class HttpCall {
     );
   }
 
-  /** One attempt: the request sent with this attempt's budget, signal and priority. */
-  async send(context: ExecutionContext): Promise<Response> {
+  /**
+   * One attempt. A request that must not run twice goes out once per call: a later attempt (a
+   * hedge started by its delay, a retry some predicate of the user's own asked for) shares the
+   * outcome of the one sent, unless that one failed before anything left.
+   */
+  send(context: ExecutionContext): Promise<Response> {
+    const shared = this.#sent;
+    if (shared !== undefined) return shared;
+    const attempt = this.#send(context);
+    if (!this.request.repeatable) {
+      this.#sent = attempt;
+      attempt.catch((error: unknown) => {
+        if (this.#sent === attempt && networkErrorKind(error) === 'unsent') this.#sent = undefined;
+      });
+    }
+    return attempt;
+  }
+
+  /** The request sent with this attempt's budget, signal and priority. */
+  async #send(context: ExecutionContext): Promise<Response> {
     this.responses.discardHeld();
     const settings = this.settings;
     const headers = new Headers(this.request.headers);
