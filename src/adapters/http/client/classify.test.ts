@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { BrokenCircuitError, RateLimitedError, TimeoutError } from '../../../core/errors.js';
+import {
+  BrokenCircuitError,
+  HedgeLostError,
+  RateLimitedError,
+  TimeoutError,
+} from '../../../core/errors.js';
 import { failure, success } from '../../../core/outcome.js';
 import { classifyHttp, policyClassifier } from './classify.js';
 import { networkErrorKind } from './network-errors.js';
@@ -60,6 +65,7 @@ describe('classifyHttp', () => {
   it("leaves refusals and aborts to the policies' own rules", () => {
     expect(classifyHttp(new TimeoutError(10))).toBeUndefined();
     expect(classifyHttp(new BrokenCircuitError())).toBeUndefined();
+    expect(classifyHttp(new HedgeLostError(2))).toBeUndefined();
     expect(classifyHttp(new DOMException('The operation was aborted.', 'AbortError'))).toBe(
       undefined,
     );

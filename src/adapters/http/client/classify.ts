@@ -1,5 +1,5 @@
 import type { Classifier, OutcomeClass } from '../../../core/classify.js';
-import { ExecutionRejectedError, TimeoutError } from '../../../core/errors.js';
+import { ExecutionRejectedError, HedgeLostError, TimeoutError } from '../../../core/errors.js';
 import { describe } from '../../../core/policy.js';
 import { networkErrorKind } from './network-errors.js';
 
@@ -16,8 +16,8 @@ export type HttpClassifier = (target: unknown) => OutcomeClass | undefined;
  *   the request was wrong), so it is returned, never thrown, and never opens a breaker;
  * - a network error (connection refused or reset, socket hang-up, DNS failure, undici's
  *   `UND_ERR_*` timeouts) is 'retryable';
- * - bulwark's own refusals and aborts are left to the policies' usual rules (undefined): a
- *   refusal keeps its `retryable` flag, and a caller's abort is never retried;
+ * - bulwark's own refusals, a lost hedge and aborts are left to the policies' usual rules
+ *   (undefined): a refusal keeps its `retryable` flag, and a caller's abort is never retried;
  * - any other error (an invalid URL, a bad certificate) is a 'failure'.
  */
 export function classifyHttp(target: unknown): OutcomeClass | undefined {
@@ -27,7 +27,7 @@ export function classifyHttp(target: unknown): OutcomeClass | undefined {
     if (status >= 500 || status === 408 || status === 429) return 'retryable';
     return 'success';
   }
-  if (target instanceof ExecutionRejectedError || isAbort(target)) return undefined;
+  if (isRefusalOrAbort(target)) return undefined;
   return networkErrorKind(target) === undefined ? 'failure' : 'retryable';
 }
 
@@ -38,7 +38,9 @@ export function statusOf(target: unknown): number | undefined {
   return typeof status === 'number' && headers !== undefined ? status : undefined;
 }
 
-function isAbort(error: unknown): boolean {
+/** bulwark's refusals, a hedge's loser, and aborts: for the policies to judge as they do. */
+function isRefusalOrAbort(error: unknown): boolean {
+  if (error instanceof ExecutionRejectedError || error instanceof HedgeLostError) return true;
   return (error as { name?: unknown } | null)?.name === 'AbortError';
 }
 
