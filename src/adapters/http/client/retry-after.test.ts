@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { attachRetryAfter, parseRetryAfter, retryAfterMs } from './retry-after.js';
 
@@ -16,6 +17,16 @@ describe('parseRetryAfter', () => {
   it('reads an HTTP-date against now, a past one as 0', () => {
     expect(parseRetryAfter('Mon, 30 Nov 2026 12:00:30 GMT', now)).toBe(30_000);
     expect(parseRetryAfter('Mon, 30 Nov 2026 11:00:00 GMT', now)).toBe(0);
+  });
+
+  it('reads every delta and every HTTP-date as the wait it names', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 10 ** 9 }), (seconds) => {
+        expect(parseRetryAfter(String(seconds), now)).toBe(seconds * 1000);
+        const at = new Date(now + seconds * 1000).toUTCString();
+        expect(parseRetryAfter(at, now)).toBe(seconds * 1000);
+      }),
+    );
   });
 
   it('refuses what is neither', () => {
