@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { telemetry } from '../core/events.js';
 import { pipeline } from '../core/pipeline.js';
 import { retry } from '../retry/retry.js';
+import { telemetry } from '../telemetry.js';
 import { VirtualClock } from '../testing/virtual-clock.js';
 import { chaos } from './chaos.js';
 
