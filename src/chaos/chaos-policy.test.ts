@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { pipeline } from '../core/pipeline.js';
 import { retry } from '../retry/retry.js';
 import { telemetry } from '../telemetry.js';
@@ -245,6 +245,15 @@ describe('chaos.outcome', () => {
       },
     });
     await expect(throws.execute(() => 'ran')).rejects.toThrow('cannot make it');
+  });
+
+  it('adds what it may answer to the types of a pipeline it is in', async () => {
+    const constant = pipeline(retry(), chaos.outcome({ rate: 0, value: 7 }));
+    expectTypeOf(await constant.execute(() => 'real')).toEqualTypeOf<string | number>();
+    const made = chaos.outcome({ rate: 0, value: () => new Response(null, { status: 503 }) });
+    expectTypeOf(await made.execute(() => 'real')).toEqualTypeOf<string | Response>();
+    const faults = pipeline(chaos.fault({ rate: 0, error: injected }), chaos.latency());
+    expectTypeOf(await faults.execute(() => 'real')).toEqualTypeOf<string>();
   });
 
   it('hands retry a bad result to judge, not an error', async () => {
