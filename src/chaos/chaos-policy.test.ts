@@ -90,8 +90,8 @@ describe('deciding to inject (Simmy v8)', () => {
         /chaos-fault: option "rate" returned .* for this call; expected a number from 0 to 1/,
       );
     }
-    for (const value of [1, -0.5, Number.NaN, 42]) {
-      const policy = chaos.latency({ rate: 0.5, random: () => value });
+    for (const value of [1, -0.5, Number.NaN, 42, '0.5']) {
+      const policy = chaos.latency({ rate: 0.5, random: () => value as number });
       await expect(policy.execute(task)).rejects.toThrow(
         /chaos-latency: option "random" returned .*; expected a number from 0 up to \(not including\) 1/,
       );

@@ -125,7 +125,7 @@ export function checkRate(policy: string, option: string, value: unknown): numbe
 /** One draw from `random`, which must answer a number in [0, 1). */
 export function draw(policy: string, random: Random): number {
   const value = random();
-  if (value >= 0 && value < 1) return value;
+  if (typeof value === 'number' && value >= 0 && value < 1) return value;
   throw answered(policy, 'random', value, 'a number from 0 up to (not including) 1');
 }
 
