@@ -59,6 +59,28 @@ describe('chaosMonkey', () => {
     expect(clock.armedTimers).toBe(0);
   });
 
+  it('fires each experiment about as often as its probability says, across seeds', async () => {
+    const calls = 10_000;
+    const shares = { a: 0.05, b: 0.2, c: 0.01 };
+    for (let seed = 1; seed <= 10; seed++) {
+      const fired = { a: 0, b: 0, c: 0 };
+      const monkey = chaosMonkey({
+        random: chaos.seeded(seed),
+        experiments: Object.entries(shares).map(([name, probability]) => ({
+          name,
+          probability,
+          impact: chaos.behavior({ run: () => void fired[name as keyof typeof fired]++ }),
+        })),
+      });
+      for (let i = 0; i < calls; i++) await monkey.execute(() => i);
+      for (const [name, p] of Object.entries(shares)) {
+        // Binomial: within five standard deviations of the mean.
+        const bound = 5 * Math.sqrt(calls * p * (1 - p));
+        expect(Math.abs(fired[name as keyof typeof fired] - calls * p)).toBeLessThan(bound);
+      }
+    }
+  });
+
   it('lays the probabilities end to end, in order, on one draw', async () => {
     const monkey = chaosMonkey({
       random: sequence(0, 0.099, 0.1, 0.299, 0.301, 0.999),
