@@ -6,6 +6,7 @@ export default defineConfig({
     'testing/index': 'src/testing/index.ts',
     'sim/index': 'src/sim/index.ts',
     'adapters/http/index': 'src/adapters/http/index.ts',
+    'chaos/index': 'src/chaos/index.ts',
   },
   format: 'esm',
   platform: 'node',

@@ -1,6 +1,7 @@
 import type { AdaptiveLimitEvents } from './adaptive-limit/index.js';
 import type { BulkheadEvents } from './bulkhead/index.js';
 import type { CacheEvents } from './cache/index.js';
+import type { ChaosEvents } from './chaos/index.js';
 import type { CircuitBreakerEvents } from './circuit-breaker/index.js';
 import { telemetry as bus, type TelemetryBus } from './core/events.js';
 import type { FeatureEvents } from './degradation/index.js';
@@ -25,6 +26,7 @@ export interface PolicyEventsByKind {
   'adaptive-throttle': AdaptiveThrottleEvents;
   bulkhead: BulkheadEvents;
   cache: CacheEvents;
+  chaos: ChaosEvents;
   'circuit-breaker': CircuitBreakerEvents;
   fallback: FallbackEvents;
   feature: FeatureEvents;

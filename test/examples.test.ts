@@ -52,6 +52,16 @@ const expected: Record<string, readonly string[]> = {
     'the slow request: 200 "answered /slow"',
     'done: exit code 0, state stopped',
   ],
+  'chaos/monkey.ts': [
+    'results: price 42: 100',
+    'injected: dependency-errors: 9, slow-dependency: 3',
+    'retries: 12; server requests: 100',
+    '[breaker] closed -> open',
+    'results: failed: 1, refused by the breaker: 19',
+    'injected: dependency-outage: 4, dependency-errors: 1',
+    '[breaker] open -> closed',
+    'results: price 42: 20',
+  ],
   'dependency-risk/retry.ts': [
     'accepted the answer of attempt 3',
     'attempt 1 got HTTP 503; retrying in 200 ms',
