@@ -1,0 +1,160 @@
+import type { Toxic, ToxicStream } from './toxics.js';
+
+/** What a toxic may do to the connection it applies to. */
+export interface StageHost {
+  /** True once the connection stopped forwarding (closed, reset or cut). */
+  readonly closed: boolean;
+  now(): number;
+  /** Waits `ms`, or less if the connection closes first. */
+  sleep(ms: number): Promise<void>;
+  /** Runs `action` after `ms` unless cancelled (the returned function) or the connection closed. */
+  after(ms: number, action: () => void): () => void;
+  random(): number;
+  /** Ends both sides after the data already written: each peer sees the stream end. */
+  finish(): void;
+  /** Closes both sides at once, dropping whatever is still in flight. */
+  destroy(): void;
+  /** Sends a TCP RST to the peer that `stream` writes to, and closes the other side. */
+  reset(stream: ToxicStream): void;
+}
+
+/** Hands a piece of data on to the next stage, with the time it would ideally leave at. */
+export type Next = (piece: Buffer, at: number) => Promise<void>;
+
+/** One toxic acting on one direction of one connection. */
+export interface Stage {
+  readonly toxic: Toxic;
+  /** Acts on a chunk that reached this stage at `at`; calls `next` for what goes on. */
+  data(chunk: Buffer, at: number, next: Next): Promise<void>;
+  /** Runs before the end of the stream is passed on. */
+  end?(): Promise<void>;
+  /** The toxic no longer applies: cancel timers, release anything held. */
+  detach(): void;
+}
+
+const pass = (chunk: Buffer, at: number, next: Next): Promise<void> => next(chunk, at);
+const nothing = (): void => {};
+
+/**
+ * Starts `toxic` on a connection. Timed effects (timeout, reset_peer) count from this moment:
+ * when the connection opens, or when the toxic is added to a connection already open.
+ */
+export function startStage(toxic: Toxic, host: StageHost): Stage {
+  switch (toxic.type) {
+    case 'latency':
+      return latency(toxic, host);
+    case 'bandwidth':
+      return bandwidth(toxic, host);
+    case 'slow_close':
+      return { toxic, data: pass, end: () => host.sleep(toxic.attributes.delay), detach: nothing };
+    case 'timeout':
+      return timeout(toxic, host);
+    case 'reset_peer': {
+      const cancel = host.after(toxic.attributes.timeout, () => host.reset(toxic.stream));
+      return { toxic, data: pass, detach: cancel };
+    }
+    case 'slicer':
+      return slicer(toxic, host);
+    case 'limit_data':
+      return limitData(toxic, host);
+  }
+}
+
+type Of<T extends Toxic['type']> = Extract<Toxic, { type: T }>;
+
+/**
+ * Each chunk leaves `latency ± jitter` ms after it arrived. Chunks keep their order, so a
+ * chunk drawn a shorter delay than the one before it waits for that one.
+ */
+function latency(toxic: Of<'latency'>, host: StageHost): Stage {
+  const { latency: base, jitter } = toxic.attributes;
+  return {
+    toxic,
+    async data(chunk, at, next) {
+      const delay = jitter > 0 ? Math.max(0, base + (host.random() * 2 - 1) * jitter) : base;
+      const due = at + delay;
+      await host.sleep(due - host.now());
+      if (!host.closed) await next(chunk, due);
+    },
+    detach: nothing,
+  };
+}
+
+/** Lets `rate` KB/s through, in pieces of at most 100 ms' worth so the flow stays even. */
+function bandwidth(toxic: Of<'bandwidth'>, host: StageHost): Stage {
+  const { rate } = toxic.attributes;
+  if (rate === 0) return { toxic, data: pass, detach: nothing };
+  const bytesPerMs = rate; // 1 KB/s = 1000 bytes per 1000 ms
+  const pieceSize = Math.max(1, Math.floor(bytesPerMs * 100));
+  let freeAt = 0;
+  return {
+    toxic,
+    async data(chunk, at, next) {
+      for (let offset = 0; offset < chunk.length && !host.closed; offset += pieceSize) {
+        const piece = chunk.subarray(offset, offset + pieceSize);
+        freeAt = Math.max(freeAt, at) + piece.length / bytesPerMs;
+        await host.sleep(freeAt - host.now());
+        if (!host.closed) await next(piece, freeAt);
+      }
+    },
+    detach: nothing,
+  };
+}
+
+/** Drops all data and holds the end of the stream; closes the connection after `timeout` ms. */
+function timeout(toxic: Of<'timeout'>, host: StageHost): Stage {
+  const ms = toxic.attributes.timeout;
+  const cancel = ms > 0 ? host.after(ms, () => host.destroy()) : nothing;
+  let release = nothing;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return {
+    toxic,
+    data: async () => {},
+    end: () => released,
+    detach() {
+      cancel();
+      release();
+    },
+  };
+}
+
+/** Cuts each chunk into pieces of `average_size ± size_variation` bytes, `delay` µs apart. */
+function slicer(toxic: Of<'slicer'>, host: StageHost): Stage {
+  const { average_size: average, size_variation: variation, delay } = toxic.attributes;
+  return {
+    toxic,
+    async data(chunk, at, next) {
+      let offset = 0;
+      while (offset < chunk.length && !host.closed) {
+        if (offset > 0 && delay > 0) await host.sleep(delay / 1000);
+        const size = Math.max(1, average + Math.round((host.random() * 2 - 1) * variation));
+        const piece = chunk.subarray(offset, offset + size);
+        offset += piece.length;
+        if (!host.closed) await next(piece, Math.max(at, host.now()));
+      }
+    },
+    detach: nothing,
+  };
+}
+
+/** Lets `bytes` bytes through, then ends the connection on both sides. */
+function limitData(toxic: Of<'limit_data'>, host: StageHost): Stage {
+  const limit = toxic.attributes.bytes;
+  let passed = 0;
+  return {
+    toxic,
+    async data(chunk, at, next) {
+      const room = limit - passed;
+      if (chunk.length < room) {
+        passed += chunk.length;
+        return next(chunk, at);
+      }
+      passed = limit;
+      if (room > 0) await next(chunk.subarray(0, room), at);
+      host.finish();
+    },
+    detach: nothing,
+  };
+}
