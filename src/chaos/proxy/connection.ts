@@ -13,8 +13,6 @@ import type { Toxic, ToxicStream } from './toxics.js';
 export class Connection implements StageHost {
   private stopped = false;
   private openSockets = 2;
-  /** Pending timers, each with what to run if the connection closes first. */
-  private readonly timers = new Map<NodeJS.Timeout, () => void>();
   private readonly upstreamSocket: Socket;
   private readonly links: Readonly<Record<ToxicStream, Link>>;
   private markDone = () => {};
@@ -69,30 +67,6 @@ export class Connection implements StageHost {
     return performance.now();
   }
 
-  sleep(ms: number): Promise<void> {
-    if (ms <= 0 || this.stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        resolve();
-      }, ms);
-      this.timers.set(timer, resolve);
-    });
-  }
-
-  after(ms: number, action: () => void): () => void {
-    if (this.stopped) return () => {};
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (!this.stopped) action();
-    }, ms);
-    this.timers.set(timer, () => {});
-    return () => {
-      clearTimeout(timer);
-      this.timers.delete(timer);
-    };
-  }
-
   finish(): void {
     if (!this.stop()) return;
     for (const socket of [this.client, this.upstreamSocket]) {
@@ -118,15 +92,10 @@ export class Connection implements StageHost {
     other.destroy();
   }
 
-  /** Stops forwarding: pending sleeps end now, timers are cleared. False if already stopped. */
+  /** Stops forwarding and every toxic's timers. False if already stopped. */
   private stop(): boolean {
     if (this.stopped) return false;
     this.stopped = true;
-    for (const [timer, wake] of this.timers) {
-      clearTimeout(timer);
-      wake();
-    }
-    this.timers.clear();
     this.links.upstream.detachAll();
     this.links.downstream.detachAll();
     return true;

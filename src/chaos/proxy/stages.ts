@@ -1,3 +1,4 @@
+import { Timers } from './timers.js';
 import type { Toxic, ToxicStream } from './toxics.js';
 
 /** What a toxic may do to the connection it applies to. */
@@ -5,10 +6,6 @@ export interface StageHost {
   /** True once the connection stopped forwarding (closed, reset or cut). */
   readonly closed: boolean;
   now(): number;
-  /** Waits `ms`, or less if the connection closes first. */
-  sleep(ms: number): Promise<void>;
-  /** Runs `action` after `ms` unless cancelled (the returned function) or the connection closed. */
-  after(ms: number, action: () => void): () => void;
   random(): number;
   /** Ends both sides after the data already written: each peer sees the stream end. */
   finish(): void;
@@ -28,33 +25,47 @@ export interface Stage {
   data(chunk: Buffer, at: number, next: Next): Promise<void>;
   /** Runs before the end of the stream is passed on. */
   end?(): Promise<void>;
-  /** The toxic no longer applies: cancel timers, release anything held. */
+  /** The toxic no longer applies: its timers stop and whatever it held moves on. */
   detach(): void;
 }
 
+type Body = Omit<Stage, 'toxic' | 'detach'> & { detach?(): void };
+
 const pass = (chunk: Buffer, at: number, next: Next): Promise<void> => next(chunk, at);
-const nothing = (): void => {};
 
 /**
- * Starts `toxic` on a connection. Timed effects (timeout, reset_peer) count from this moment:
- * when the connection opens, or when the toxic is added to a connection already open.
+ * Starts `toxic` on a connection: when the connection opens, or when the toxic is added to a
+ * connection already open. A timeout toxic's countdown starts then; reset_peer's starts with
+ * the first data it sees.
  */
 export function startStage(toxic: Toxic, host: StageHost): Stage {
+  const timers = new Timers();
+  const body = bodyOf(toxic, host, timers);
+  return {
+    toxic,
+    data: body.data,
+    ...(body.end === undefined ? {} : { end: body.end }),
+    detach() {
+      timers.clear();
+      body.detach?.();
+    },
+  };
+}
+
+function bodyOf(toxic: Toxic, host: StageHost, timers: Timers): Body {
   switch (toxic.type) {
     case 'latency':
-      return latency(toxic, host);
+      return latency(toxic, host, timers);
     case 'bandwidth':
-      return bandwidth(toxic, host);
+      return bandwidth(toxic, host, timers);
     case 'slow_close':
-      return { toxic, data: pass, end: () => host.sleep(toxic.attributes.delay), detach: nothing };
+      return { data: pass, end: () => timers.sleep(toxic.attributes.delay) };
     case 'timeout':
-      return timeout(toxic, host);
-    case 'reset_peer': {
-      const cancel = host.after(toxic.attributes.timeout, () => host.reset(toxic.stream));
-      return { toxic, data: pass, detach: cancel };
-    }
+      return timeout(toxic, host, timers);
+    case 'reset_peer':
+      return resetPeer(toxic, host, timers);
     case 'slicer':
-      return slicer(toxic, host);
+      return slicer(toxic, host, timers);
     case 'limit_data':
       return limitData(toxic, host);
   }
@@ -66,85 +77,87 @@ type Of<T extends Toxic['type']> = Extract<Toxic, { type: T }>;
  * Each chunk leaves `latency ± jitter` ms after it arrived. Chunks keep their order, so a
  * chunk drawn a shorter delay than the one before it waits for that one.
  */
-function latency(toxic: Of<'latency'>, host: StageHost): Stage {
+function latency(toxic: Of<'latency'>, host: StageHost, timers: Timers): Body {
   const { latency: base, jitter } = toxic.attributes;
   return {
-    toxic,
     async data(chunk, at, next) {
       const delay = jitter > 0 ? Math.max(0, base + (host.random() * 2 - 1) * jitter) : base;
       const due = at + delay;
-      await host.sleep(due - host.now());
+      await timers.sleep(due - host.now());
       if (!host.closed) await next(chunk, due);
     },
-    detach: nothing,
   };
 }
 
 /** Lets `rate` KB/s through, in pieces of at most 100 ms' worth so the flow stays even. */
-function bandwidth(toxic: Of<'bandwidth'>, host: StageHost): Stage {
+function bandwidth(toxic: Of<'bandwidth'>, host: StageHost, timers: Timers): Body {
   const { rate } = toxic.attributes;
-  if (rate === 0) return { toxic, data: pass, detach: nothing };
+  if (rate === 0) return { data: pass };
   const bytesPerMs = rate; // 1 KB/s = 1000 bytes per 1000 ms
   const pieceSize = Math.max(1, Math.floor(bytesPerMs * 100));
   let freeAt = 0;
   return {
-    toxic,
     async data(chunk, at, next) {
       for (let offset = 0; offset < chunk.length && !host.closed; offset += pieceSize) {
         const piece = chunk.subarray(offset, offset + pieceSize);
         freeAt = Math.max(freeAt, at) + piece.length / bytesPerMs;
-        await host.sleep(freeAt - host.now());
+        await timers.sleep(freeAt - host.now());
         if (!host.closed) await next(piece, freeAt);
       }
     },
-    detach: nothing,
   };
 }
 
 /** Drops all data and holds the end of the stream; closes the connection after `timeout` ms. */
-function timeout(toxic: Of<'timeout'>, host: StageHost): Stage {
+function timeout(toxic: Of<'timeout'>, host: StageHost, timers: Timers): Body {
   const ms = toxic.attributes.timeout;
-  const cancel = ms > 0 ? host.after(ms, () => host.destroy()) : nothing;
-  let release = nothing;
+  if (ms > 0) timers.after(ms, () => host.destroy());
+  let release = () => {};
   const released = new Promise<void>((resolve) => {
     release = resolve;
   });
+  return { data: async () => {}, end: () => released, detach: release };
+}
+
+/**
+ * Drops data from the first chunk on, and resets the connection `timeout` ms after that chunk
+ * (at once for 0): a peer waiting for an answer sees the connection reset instead.
+ */
+function resetPeer(toxic: Of<'reset_peer'>, host: StageHost, timers: Timers): Body {
+  const ms = toxic.attributes.timeout;
+  let armed = false;
   return {
-    toxic,
-    data: async () => {},
-    end: () => released,
-    detach() {
-      cancel();
-      release();
+    async data() {
+      if (armed) return;
+      armed = true;
+      if (ms === 0) host.reset(toxic.stream);
+      else timers.after(ms, () => host.reset(toxic.stream));
     },
   };
 }
 
 /** Cuts each chunk into pieces of `average_size ± size_variation` bytes, `delay` µs apart. */
-function slicer(toxic: Of<'slicer'>, host: StageHost): Stage {
+function slicer(toxic: Of<'slicer'>, host: StageHost, timers: Timers): Body {
   const { average_size: average, size_variation: variation, delay } = toxic.attributes;
   return {
-    toxic,
     async data(chunk, at, next) {
       let offset = 0;
       while (offset < chunk.length && !host.closed) {
-        if (offset > 0 && delay > 0) await host.sleep(delay / 1000);
+        if (offset > 0 && delay > 0) await timers.sleep(delay / 1000);
         const size = Math.max(1, average + Math.round((host.random() * 2 - 1) * variation));
         const piece = chunk.subarray(offset, offset + size);
         offset += piece.length;
         if (!host.closed) await next(piece, Math.max(at, host.now()));
       }
     },
-    detach: nothing,
   };
 }
 
 /** Lets `bytes` bytes through, then ends the connection on both sides. */
-function limitData(toxic: Of<'limit_data'>, host: StageHost): Stage {
+function limitData(toxic: Of<'limit_data'>, host: StageHost): Body {
   const limit = toxic.attributes.bytes;
   let passed = 0;
   return {
-    toxic,
     async data(chunk, at, next) {
       const room = limit - passed;
       if (chunk.length < room) {
@@ -155,6 +168,5 @@ function limitData(toxic: Of<'limit_data'>, host: StageHost): Stage {
       if (room > 0) await next(chunk.subarray(0, room), at);
       host.finish();
     },
-    detach: nothing,
   };
 }

@@ -13,7 +13,7 @@ export interface ToxicAttributesByType {
   slow_close: { delay: number };
   /** Drops all data; closes the connection after `timeout` ms, or holds it open if 0. */
   timeout: { timeout: number };
-  /** Resets the connection (a TCP RST) `timeout` ms after the toxic applies to it. */
+  /** Drops data and resets the connection (a TCP RST) `timeout` ms after the first data. */
   reset_peer: { timeout: number };
   /** Splits data into pieces of `average_size` ± `size_variation` bytes, `delay` µs apart. */
   slicer: { average_size: number; size_variation: number; delay: number };
