@@ -136,7 +136,8 @@ async function route(proxy: ProxyCore, request: IncomingMessage): Promise<Reply>
 
 /**
  * `POST /proxies/:name`: only `enabled` can change. Toxiproxy clients send the proxy back
- * whole, so its name, listen and upstream may come along, unchanged.
+ * whole, so its name, listen and upstream may come along unchanged, and its toxics, which are
+ * ignored here as Toxiproxy ignores them (they change through `/toxics`).
  */
 async function updateProxy(proxy: ProxyCore, body: unknown): Promise<void> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -154,9 +155,9 @@ async function updateProxy(proxy: ProxyCore, body: unknown): Promise<void> {
           `chaosProxy: "${key}" cannot change (it is ${describe(current[key])}, got ${describe(value)})`,
         );
       }
-    } else {
+    } else if (key !== 'toxics') {
       throw new TypeError(
-        `chaosProxy: a proxy update has no field "${key}" (it takes enabled, name, listen, upstream)`,
+        `chaosProxy: a proxy update has no field "${key}" (it takes enabled, name, listen, upstream, toxics)`,
       );
     }
   }
