@@ -108,11 +108,16 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function checkKeys(what: string, value: Record<string, unknown>, allowed: readonly string[]) {
+function checkKeys(
+  what: string,
+  value: Record<string, unknown>,
+  allowed: readonly string[],
+  noun = 'field',
+) {
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) {
       throw new TypeError(
-        `chaosProxy: ${what} has no field "${key}" (it takes ${allowed.join(', ')})`,
+        `chaosProxy: ${what} has no ${noun} "${key}" (it takes ${allowed.join(', ')})`,
       );
     }
   }
@@ -132,10 +137,9 @@ function mergeAttributes(
   changes: unknown,
 ): Record<string, number> {
   if (changes === undefined) return { ...base };
-  const what = `a ${type} toxic's attributes`;
   if (!isRecord(changes)) throw fail(`${type} toxic "attributes"`, changes, 'an object');
   const rules: Record<string, AttributeRule> = RULES[type];
-  checkKeys(what, changes, Object.keys(rules));
+  checkKeys(`a ${type} toxic`, changes, Object.keys(rules), 'attribute');
   const merged = { ...base };
   for (const [key, value] of Object.entries(changes)) {
     const rule = rules[key]!;
