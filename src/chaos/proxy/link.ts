@@ -16,6 +16,7 @@ const END = null;
 interface LinkOwner {
   readonly closed: boolean;
   now(): number;
+  destroy(): void;
 }
 
 /**
@@ -80,7 +81,8 @@ export class Link {
       this.queuedBytes += item.chunk.length;
       if (this.queuedBytes > HIGH_WATER) this.source.pause();
     }
-    if (!this.pumping) void this.pump();
+    // A toxic that fails (it should not) ends the connection rather than the process.
+    if (!this.pumping) this.pump().catch(() => this.owner.destroy());
   }
 
   private async pump(): Promise<void> {
@@ -114,7 +116,7 @@ export class Link {
     for (const stage of this.stages) {
       if (stage.end !== undefined) await stage.end();
     }
-    if (!this.owner.closed) this.target.end();
+    if (!this.owner.closed && !this.target.destroyed) this.target.end();
   }
 
   private async deliver(piece: Buffer): Promise<void> {

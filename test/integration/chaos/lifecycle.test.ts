@@ -3,7 +3,15 @@ import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chaosProxy } from '../../../src/chaos/index.js';
-import { Cleanup, dial, get, openHandles, rejection, startEchoService } from './helpers.js';
+import {
+  Cleanup,
+  dial,
+  get,
+  openHandles,
+  pattern,
+  rejection,
+  startEchoService,
+} from './helpers.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -29,6 +37,33 @@ describe('chaos proxy lifecycle', () => {
     client.socket.write('b');
     await client.receive(2);
     expect(performance.now() - sent).toBeGreaterThanOrEqual(290);
+  });
+
+  it('an updated toxic applies its new attributes to open connections', async () => {
+    const proxy = cleanup.proxy(await chaosProxy({ upstream: await startEchoService(cleanup) }));
+    proxy.addToxic({ name: 'lag', type: 'latency', stream: 'upstream' });
+    const client = await dial(proxy, cleanup);
+    proxy.updateToxic('lag', { attributes: { latency: 300 } });
+    const sent = performance.now();
+    client.socket.write('x');
+    await client.receive(1);
+    expect(performance.now() - sent).toBeGreaterThanOrEqual(290);
+  });
+
+  it('carries megabytes intact through toxics, pausing a sender that gets too far ahead', async () => {
+    const proxy = cleanup.proxy(
+      await chaosProxy({
+        upstream: await startEchoService(cleanup),
+        toxics: [
+          { type: 'latency', stream: 'upstream', attributes: { latency: 1, jitter: 1 } },
+          { type: 'slicer', attributes: { average_size: 16_384, size_variation: 4096 } },
+        ],
+      }),
+    );
+    const client = await dial(proxy, cleanup);
+    const data = pattern(4 * 1024 * 1024);
+    client.socket.write(data);
+    expect((await client.receive(data.length)).equals(data)).toBe(true);
   });
 
   it('a toxic removed at run time lets the data it held and new data through at once', async () => {
