@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { describe } from '../../core/policy.js';
+import { invalid } from '../../core/validate.js';
 
 /** A TCP endpoint: a host name or IP address and a port. */
 export interface Endpoint {
@@ -16,8 +16,7 @@ export const DEFAULT_HOST = '127.0.0.1';
  * allowed and is what a `{ host }` without a port means.
  */
 export function parseEndpoint(option: string, value: unknown, freePort: boolean): Endpoint {
-  const fail = (expected: string) =>
-    new TypeError(`chaosProxy: option "${option}" must be ${expected} (got ${describe(value)})`);
+  const fail = (expected: string) => invalid('chaosProxy', option, value, expected);
   const expected = "'host:port', ':port' or { host, port }";
   const minPort = freePort ? 0 : 1;
   let host: unknown;

@@ -1,5 +1,4 @@
-import { describe } from '../../core/policy.js';
-import { checkFunction, checkOptions } from '../../core/validate.js';
+import { checkFunction, checkOptions, invalid } from '../../core/validate.js';
 import { type Endpoint, isLoopback, parseEndpoint } from './address.js';
 import { startControlApi } from './control-api.js';
 import { ProxyCore, type ProxyJson } from './proxy.js';
@@ -69,17 +68,13 @@ export async function chaosProxy(options: ChaosProxyOptions): Promise<ChaosProxy
   const given = checkOptions<ChaosProxyOptions>('chaosProxy', options);
   const { name = 'chaos-proxy', allowRemote = false, toxics = [] } = given;
   if (typeof name !== 'string' || name === '' || name.includes('/')) {
-    throw new TypeError(
-      `chaosProxy: option "name" must be a non-empty string without "/" (got ${describe(name)})`,
-    );
+    throw invalid('chaosProxy', 'name', name, 'a non-empty string without "/"');
   }
   if (typeof allowRemote !== 'boolean') {
-    throw new TypeError(
-      `chaosProxy: option "allowRemote" must be a boolean (got ${describe(allowRemote)})`,
-    );
+    throw invalid('chaosProxy', 'allowRemote', allowRemote, 'a boolean');
   }
   if (given.upstream === undefined) {
-    throw new TypeError('chaosProxy: option "upstream" is required, e.g. \'127.0.0.1:6379\'');
+    throw invalid('chaosProxy', 'upstream', undefined, "given, e.g. '127.0.0.1:6379'");
   }
   const upstream = parseEndpoint('upstream', given.upstream, false);
   const listen = parseEndpoint('listen', given.listen ?? 0, true);
@@ -89,8 +84,11 @@ export async function chaosProxy(options: ChaosProxyOptions): Promise<ChaosProxy
     ['control', control],
   ] as const) {
     if (!allowRemote && !isLoopback(endpoint.host)) {
-      throw new TypeError(
-        `chaosProxy: option "${option}" must be a loopback address unless allowRemote is set (got ${describe(endpoint.host)})`,
+      throw invalid(
+        'chaosProxy',
+        option,
+        endpoint.host,
+        'a loopback address unless allowRemote is set',
       );
     }
   }
@@ -98,9 +96,7 @@ export async function chaosProxy(options: ChaosProxyOptions): Promise<ChaosProxy
     given.random === undefined
       ? Math.random
       : checkFunction<() => number>('chaosProxy', 'random', given.random);
-  if (!Array.isArray(toxics)) {
-    throw new TypeError(`chaosProxy: option "toxics" must be an array (got ${describe(toxics)})`);
-  }
+  if (!Array.isArray(toxics)) throw invalid('chaosProxy', 'toxics', toxics, 'an array of toxics');
 
   const core = new ProxyCore(name, listen, upstream, random);
   for (const spec of toxics) core.addToxic(spec);
