@@ -36,16 +36,20 @@ const pass = (chunk: Buffer, at: number, next: Next): Promise<void> => next(chun
 /**
  * Starts `toxic` on a connection: when the connection opens, or when the toxic is added to a
  * connection already open. A timeout toxic's countdown starts then; reset_peer's starts with
- * the first data it sees.
+ * the first data it sees. Detaching it (the toxic removed or updated, the connection closed)
+ * clears its timers, so data it held moves on.
  */
 export function startStage(toxic: Toxic, host: StageHost): Stage {
   const timers = new Timers();
   const body = bodyOf(toxic, host, timers);
+  let detached = false;
   return {
     toxic,
     data: body.data,
     ...(body.end === undefined ? {} : { end: body.end }),
     detach() {
+      if (detached) return;
+      detached = true;
       timers.clear();
       body.detach?.();
     },
@@ -108,15 +112,28 @@ function bandwidth(toxic: Of<'bandwidth'>, host: StageHost, timers: Timers): Bod
   };
 }
 
-/** Drops all data and holds the end of the stream; closes the connection after `timeout` ms. */
+/**
+ * Drops all data; closes the connection after `timeout` ms, or never for 0. The end of the
+ * stream still passes, as in Toxiproxy: a peer that hangs up is not held.
+ */
 function timeout(toxic: Of<'timeout'>, host: StageHost, timers: Timers): Body {
   const ms = toxic.attributes.timeout;
   if (ms > 0) timers.after(ms, () => host.destroy());
-  let release = () => {};
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  return { data: async () => {}, end: () => released, detach: release };
+  let dropped = false;
+  return {
+    async data() {
+      dropped = true;
+    },
+    detach: () => closeIfGap(dropped, host),
+  };
+}
+
+/**
+ * A toxic that dropped data leaves a gap in the stream. Once it goes, a client carrying on
+ * would take the next answer for the one it lost, so the connection is closed instead.
+ */
+function closeIfGap(dropped: boolean, host: StageHost): void {
+  if (dropped) host.destroy();
 }
 
 /**
@@ -133,6 +150,7 @@ function resetPeer(toxic: Of<'reset_peer'>, host: StageHost, timers: Timers): Bo
       if (ms === 0) host.reset(toxic.stream);
       else timers.after(ms, () => host.reset(toxic.stream));
     },
+    detach: () => closeIfGap(armed, host),
   };
 }
 

@@ -11,7 +11,7 @@ export interface ToxicAttributesByType {
   bandwidth: { rate: number };
   /** Delays passing the end of the stream (the FIN) on by `delay` ms. */
   slow_close: { delay: number };
-  /** Drops all data; closes the connection after `timeout` ms, or holds it open if 0. */
+  /** Drops all data; closes the connection after `timeout` ms, or never if 0. */
   timeout: { timeout: number };
   /** Drops data and resets the connection (a TCP RST) `timeout` ms after the first data. */
   reset_peer: { timeout: number };

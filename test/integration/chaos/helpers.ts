@@ -45,14 +45,14 @@ export async function listen<S extends Server | HttpServer>(
 
 /**
  * An HTTP service: GET /bytes/<n> answers n bytes (a repeating pattern, with a content-length),
- * anything else answers 'ok'. Every response closes its connection, so each request through a
- * proxy is a connection of its own.
+ * anything else answers 'ok'. It closes a connection after its response when the client asks
+ * (`get` does, unless told to keep the connection alive).
  */
 export async function startHttpService(cleanup: Cleanup): Promise<string> {
   const server = createHttpServer((req, res) => {
     const match = /^\/bytes\/(\d+)$/.exec(req.url ?? '');
     const body = match === null ? Buffer.from('ok') : pattern(Number(match[1]));
-    res.writeHead(200, { 'content-length': body.length, connection: 'close' }).end(body);
+    res.writeHead(200, { 'content-length': body.length }).end(body);
   });
   const port = await listen(server, cleanup);
   return `127.0.0.1:${port}`;
@@ -105,17 +105,28 @@ export class FetchError extends Error {
 }
 
 /**
- * A GET through node:http on a fresh connection (no agent). `timeoutMs` is the client's own
- * idle timeout: when it fires, the request fails with code 'CLIENT_TIMEOUT'.
+ * A GET through node:http on a fresh connection (no agent), which the server closes after its
+ * answer unless `keepAlive`. `timeoutMs` is the client's own idle timeout: when it fires, the
+ * request fails with code 'CLIENT_TIMEOUT'.
  */
-export function get(proxy: ChaosProxy, path: string, timeoutMs = 10_000): Promise<Fetched> {
+export function get(
+  proxy: ChaosProxy,
+  path: string,
+  { timeoutMs = 10_000, keepAlive = false } = {},
+): Promise<Fetched> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     let received = 0;
     const fail = (error: NodeJS.ErrnoException) =>
       reject(new FetchError(error.code, received, performance.now() - started, error));
     const req = request(
-      { host: proxy.address.host, port: proxy.address.port, path, agent: false },
+      {
+        host: proxy.address.host,
+        port: proxy.address.port,
+        path,
+        agent: false,
+        headers: { connection: keepAlive ? 'keep-alive' : 'close' },
+      },
       (res) => {
         const parts: Buffer[] = [];
         res.on('data', (chunk: Buffer) => {

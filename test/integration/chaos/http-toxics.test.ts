@@ -115,17 +115,24 @@ describe('chaos proxy toxics over HTTP', () => {
 
   it('timeout 0 swallows the answer and holds the connection: the client times out', async () => {
     proxy.addToxic({ type: 'timeout', attributes: { timeout: 0 } });
-    const error = await rejection(get(proxy, '/', 300));
+    const error = await rejection(get(proxy, '/', { timeoutMs: 300, keepAlive: true }));
     expect(error.code).toBe('CLIENT_TIMEOUT');
     expect(error.received).toBe(0);
   });
 
   it('timeout N closes the connection after N ms, having passed nothing', async () => {
     proxy.addToxic({ type: 'timeout', attributes: { timeout: 200 } });
-    const error = await rejection(get(proxy, '/'));
+    const error = await rejection(get(proxy, '/', { keepAlive: true }));
     expect(error.code).toBe('ECONNRESET');
     expect(error.received).toBe(0);
     expect(error.ms).toBeGreaterThanOrEqual(190);
+  });
+
+  it('timeout lets the end of the stream through: a server that hangs up is not held', async () => {
+    proxy.addToxic({ type: 'timeout', attributes: { timeout: 0 } });
+    const error = await rejection(get(proxy, '/', { timeoutMs: 5_000 }));
+    expect(error.code).toBe('ECONNRESET');
+    expect(error.received).toBe(0);
   });
 
   it('slicer delivers the data in many small pieces, intact', async () => {
