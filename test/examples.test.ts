@@ -54,9 +54,9 @@ const expected: Record<string, readonly string[]> = {
   ],
   'chaos/redis-proxy.ts': [
     '1. no toxics: GET -> hello after 1 attempt(s)',
-    '2. latency 150 ms, under the 300 ms timeout: GET -> hello after 1 attempt(s), slower than 150 ms',
+    '2. latency 150 ms, under the 500 ms timeout: GET -> hello after 1 attempt(s), slower than 150 ms',
     '   attempt 2 failed (TimeoutError); retrying',
-    '3. latency 1000 ms, over the timeout: GET failed with TimeoutError: Timed out after 300 ms',
+    '3. latency 1000 ms, over the timeout: GET failed with TimeoutError: Timed out after 500 ms',
     '   [ioredis] connection closed; reconnecting\n   attempt 1 failed (MaxRetriesPerRequestError); retrying\n4. connection reset: GET -> hello after 2 attempt(s)',
     'done: proxy closed',
   ],

@@ -42,7 +42,7 @@ attempts.on('retry', ({ attempt, outcome }) => {
   console.log(`   attempt ${attempt} failed (${reason}); retrying`);
 });
 // ioredis takes no AbortSignal, so the timeout releases the caller without waiting for it.
-const policy = pipeline(attempts, timeout(300, { strategy: 'aggressive' }));
+const policy = pipeline(attempts, timeout(500, { strategy: 'aggressive' }));
 
 async function read(step: string): Promise<void> {
   const started = performance.now();
@@ -63,7 +63,7 @@ await redis.set(key, 'hello');
 await read('1. no toxics');
 
 proxy.addToxic({ name: 'slow', type: 'latency', attributes: { latency: 150 } });
-await read('2. latency 150 ms, under the 300 ms timeout');
+await read('2. latency 150 ms, under the 500 ms timeout');
 
 proxy.updateToxic('slow', { attributes: { latency: 1_000 } });
 await read('3. latency 1000 ms, over the timeout');
