@@ -96,6 +96,7 @@ describe('chaos proxy control API', () => {
     expect((await call('DELETE', '/proxies/redis/toxics/ghost')).status).toBe(404);
     expect((await call('POST', '/proxies/redis/toxics/ghost', {})).status).toBe(404);
     expect((await call('GET', '/elsewhere')).status).toBe(404);
+    expect((await call('POST', '/proxies/redis/toxics', 'x'.repeat(100_000))).status).toBe(413);
   });
 
   it('POST /proxies/:name/toxics/:toxic changes attributes; DELETE removes it', async () => {
