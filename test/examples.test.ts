@@ -62,6 +62,14 @@ const expected: Record<string, readonly string[]> = {
     '[breaker] open -> closed',
     'results: price 42: 20',
   ],
+  'chaos/redis-proxy.ts': [
+    '1. no toxics: GET -> hello after 1 attempt(s)',
+    '2. latency 150 ms, under the 500 ms timeout: GET -> hello after 1 attempt(s), slower than 150 ms',
+    '   attempt 2 failed (TimeoutError); retrying',
+    '3. latency 1000 ms, over the timeout: GET failed with TimeoutError: Timed out after 500 ms',
+    '   [ioredis] connection closed; reconnecting\n   attempt 1 failed (MaxRetriesPerRequestError); retrying\n4. connection reset: GET -> hello after 2 attempt(s)',
+    'done: proxy closed',
+  ],
   'dependency-risk/retry.ts': [
     'accepted the answer of attempt 3',
     'attempt 1 got HTTP 503; retrying in 200 ms',

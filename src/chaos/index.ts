@@ -17,4 +17,5 @@ export {
   chaosMonkey,
 } from './monkey.js';
 export { type ChaosOutcomeOptions, ChaosOutcomePolicy, type OutcomeValue } from './outcome.js';
+export * from './proxy/index.js';
 export type { AbsoluteWindow, DailyWindow, ScheduleWindow, Weekday } from './schedule.js';
