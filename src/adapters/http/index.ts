@@ -1,4 +1,5 @@
 export { currentRequest, type RequestContext } from './request-scope.js';
+export { expressMiddleware } from './server/express.js';
 export { healthRoutes } from './server/health-routes.js';
 export { nodeHttpHandler } from './server/node-http.js';
 export type { HealthPaths, ServerPolicyOptions } from './server/options.js';

@@ -2,7 +2,9 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect, type Socket } from 'node:net';
+import express from 'express';
 import {
+  expressMiddleware,
   nodeHttpHandler,
   type RequestContext,
   type ServerPolicyOptions,
@@ -48,6 +50,20 @@ export const adapters: readonly Adapter[] = [
           res.end(body);
         }, options),
       );
+      const port = await listen(server);
+      return { port, server, close: () => closeNodeServer(server) };
+    },
+  },
+  {
+    name: 'express',
+    registersWithShutdown: true,
+    async start(options, handler) {
+      const app = express();
+      app.use(expressMiddleware(options));
+      app.use(async (req, res) => {
+        res.send(await handler(res.locals.bulwark, req.url));
+      });
+      const server = createServer(app);
       const port = await listen(server);
       return { port, server, close: () => closeNodeServer(server) };
     },
