@@ -51,8 +51,21 @@ export function quotaPolicy(name: string, limit: number, intervalMs: number): st
   return `${sfString(name)};q=${quota};w=${window}`;
 }
 
-/** `RateLimit`: `remaining` whole units now, the quota whole again in `resetAfterMs`. */
-export function serviceLimit(name: string, remaining: number, resetAfterMs: number): string {
-  const r = remaining > 0 ? Math.floor(remaining) : 0;
-  return `${sfString(name)};r=${r};t=${wholeSeconds(resetAfterMs)}`;
+/** A rate limiter's two fields: its `RateLimit-Policy`, and its `RateLimit` at each decision. */
+export class RateLimitFields {
+  /** `RateLimit-Policy`, the same on every response. */
+  readonly policy: string;
+  /** The policy's name as an sf-string, made once: escaping it per response costs more than the rest. */
+  readonly #name: string;
+
+  constructor(name: string, limit: number, intervalMs: number) {
+    this.#name = sfString(name);
+    this.policy = quotaPolicy(name, limit, intervalMs);
+  }
+
+  /** `RateLimit`: `remaining` whole units now, the quota whole again in `resetAfterMs`. */
+  current(remaining: number, resetAfterMs: number): string {
+    const r = remaining > 0 ? Math.floor(remaining) : 0;
+    return `${this.#name};r=${r};t=${wholeSeconds(resetAfterMs)}`;
+  }
 }
