@@ -1,6 +1,6 @@
 /**
- * The fields of draft-ietf-httpapi-ratelimit-headers (the structured-field form it has used
- * since draft 08, as in draft 12): `RateLimit-Policy` states a quota policy (`q` units per `w`
+ * The fields of draft-ietf-httpapi-ratelimit-headers, in the structured-field form of its
+ * drafts 08 to 10: `RateLimit-Policy` states a quota policy (`q` units per `w`
  * seconds) and `RateLimit` the service limit now (`r` units remaining, `t` seconds until the
  * quota is whole again), both keyed by the policy's name as an sf-string.
  */
