@@ -27,7 +27,7 @@ export type ContextHandler = (
 /**
  * How an adapter plugs into the policy: how it lets an admitted request go on, and how it
  * sends an answer the policy made. `target` is whatever the adapter needs for one request (the
- * user's handler, express's `next`), passed through so no closure is made per request.
+ * user's handler, express's `next`), passed through so an adapter makes no closure per request.
  * @internal
  */
 export interface Driver<T> {
@@ -177,13 +177,18 @@ export class ServerPolicy {
         }));
       const refused = (error: unknown): void => {
         if (attempt !== undefined) return;
-        // A client that left while queued took its request out of the queue: nobody to answer.
-        const answer = context.disconnected
-          ? undefined
-          : refusal(error, this.settings.retryAfterMs);
-        if (answer !== undefined) respond(response, answer, driver, target);
-        if (answer === undefined && !context.disconnected) reject(error);
-        else resolve();
+        if (context.disconnected) {
+          // The client left while queued, which took its request out of the queue: nobody to answer.
+          resolve();
+          return;
+        }
+        const answer = refusal(error, this.settings.retryAfterMs);
+        if (answer === undefined) {
+          reject(error);
+          return;
+        }
+        respond(response, answer, driver, target);
+        resolve();
       };
       const options = {
         signal: context.signal,
