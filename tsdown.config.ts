@@ -7,6 +7,8 @@ export default defineConfig({
     'sim/index': 'src/sim/index.ts',
     'adapters/http/index': 'src/adapters/http/index.ts',
     'adapters/prometheus/index': 'src/adapters/prometheus/index.ts',
+    'chaos/index': 'src/chaos/index.ts',
+    cli: 'src/cli.ts',
   },
   format: 'esm',
   platform: 'node',

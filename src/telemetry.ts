@@ -1,6 +1,7 @@
 import type { AdaptiveLimitEvents } from './adaptive-limit/index.js';
 import type { BulkheadEvents } from './bulkhead/index.js';
 import type { CacheEvents } from './cache/index.js';
+import type { ChaosEvents } from './chaos/index.js';
 import type { CircuitBreakerEvents } from './circuit-breaker/index.js';
 import { telemetry as bus, type TelemetryBus } from './core/events.js';
 import type { ExecutionEvents } from './core/execution.js';
@@ -27,6 +28,7 @@ export interface PolicyEventsByKind {
   'adaptive-throttle': AdaptiveThrottleEvents & ExecutionEvents;
   bulkhead: BulkheadEvents & ExecutionEvents;
   cache: CacheEvents & ExecutionEvents;
+  chaos: ChaosEvents & ExecutionEvents;
   'circuit-breaker': CircuitBreakerEvents & ExecutionEvents;
   fallback: FallbackEvents & ExecutionEvents;
   feature: FeatureEvents & ExecutionEvents;

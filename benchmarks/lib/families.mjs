@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import breaker from '../micro/breaker.mjs';
 import bulkhead from '../micro/bulkhead.mjs';
 import cache from '../micro/cache.mjs';
+import chaos from '../micro/chaos.mjs';
 import floor from '../micro/floor.mjs';
 import overload from '../micro/overload.mjs';
 import pipeline from '../micro/pipeline.mjs';
@@ -11,7 +12,7 @@ import prometheus from '../micro/prometheus.mjs';
 import rateLimit from '../micro/rate-limit.mjs';
 import retry from '../micro/retry.mjs';
 import timeout from '../micro/timeout.mjs';
-import { benchDir, loadBulwark, loadBulwarkPrometheus } from './env.mjs';
+import { benchDir, loadBulwark, loadBulwarkChaos, loadBulwarkPrometheus } from './env.mjs';
 
 export const microFamilies = [
   ...floor,
@@ -24,6 +25,7 @@ export const microFamilies = [
   ...overload,
   ...rateLimit,
   ...cache,
+  ...chaos,
 ];
 
 /** bulwark's build and the peers, as the cases' `make()` functions receive them. */
@@ -33,6 +35,7 @@ export async function loadLibraries() {
     bulwark: await loadBulwark(),
     bulwarkPrometheus: await loadBulwarkPrometheus(),
     promClient: require('prom-client'),
+    bulwarkChaos: await loadBulwarkChaos(),
     cockatiel: await import(require.resolve('cockatiel')),
     CircuitBreaker: require('opossum'),
     pRetry: (await import(require.resolve('p-retry'))).default,
