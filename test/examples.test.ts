@@ -149,6 +149,7 @@ const expected: Record<string, readonly string[]> = {
   'observability/prometheus.ts': [
     '1. 40 requests, 20% of inventory calls fail: {"200":40}',
     '2. inventory down, 10 requests: {"503":10}',
+    'chaos failed 23 calls to the inventory',
     'call_duration_seconds_count{policy="inventory-calls",outcome="success",service="shop"} 40',
     'call_duration_seconds_count{policy="inventory-calls",outcome="failure",service="shop"} 1',
     'call_duration_seconds_count{policy="inventory-calls",outcome="rejected",service="shop"} 9',

@@ -1,34 +1,41 @@
 /**
  * Prometheus metrics for a service's pipeline, served on /metrics. A real HTTP server on
  * 127.0.0.1 answers /stock/<sku> through retry + circuit breaker + timeout around an inventory
- * dependency that fails on purpose: 20% of its calls at first (drawn from a seeded random, so
- * every run fails the same calls), then all of them. The program then scrapes its own /metrics
- * once, prints the bulwark series, and checks them against two of the shipped alert rules
- * (alerts/bulwark.rules.yml).
+ * dependency, while a seeded chaos fault injector (`chaos.fault` from 'bulwark/chaos') fails
+ * 20% of the dependency's calls, then all of them: the same seed fails the same calls on every
+ * run. The program then scrapes its own /metrics once, prints the bulwark series, and checks
+ * them against two of the shipped alert rules (alerts/bulwark.rules.yml).
  *
  * Run: npx tsx examples/observability/prometheus.ts
  */
 import { backoff, circuitBreaker, pipeline, retry, timeout } from 'bulwark';
+import { chaos } from 'bulwark/chaos';
 import { prometheusMetrics } from 'bulwark/prometheus';
-import { createRandom } from 'bulwark/sim';
 import { Registry } from 'prom-client';
 import { send, startServer } from '../shared/server.js';
 
 const registry = new Registry();
 const detach = prometheusMetrics({ registry, labels: { service: 'shop' } });
 
-/** The dependency: fails a `faultRate` share of calls, chosen by a seeded random. */
-const random = createRandom(7);
-let faultRate = 0.2;
+/** The dependency, healthy; chaos fails a `faultRate` share of the calls made to it. */
 async function readStock(sku: string): Promise<number> {
-  if (random() < faultRate) throw new Error('inventory: connection reset');
   return sku.length * 7;
 }
+let faultRate = 0.2;
+const faults = chaos.fault({
+  name: 'inventory-chaos',
+  rate: () => faultRate,
+  error: () => new Error('injected: connection reset'),
+  random: chaos.seeded(7),
+});
+let injected = 0;
+faults.on('fault', () => injected++);
 
 const inventory = pipeline(
   retry({ name: 'inventory-retry', maxAttempts: 3, backoff: backoff.constant(1) }),
   circuitBreaker({ name: 'inventory', consecutiveFailures: 5, breakDurationMs: 30_000 }),
   timeout(1_000, { name: 'inventory-timeout' }),
+  faults, // innermost: in place of the dependency, so everything above meets its failures
   { name: 'inventory-calls' },
 );
 
@@ -65,6 +72,7 @@ try {
   );
   faultRate = 1;
   console.log(`2. inventory down, 10 requests: ${JSON.stringify(await requestStock(10))}`);
+  console.log(`   chaos failed ${injected} calls to the inventory`);
 
   const scrape = await (await fetch(`${server.url}/metrics`)).text();
   console.log('3. GET /metrics (the bulwark series; of the histogram, its counts):');
