@@ -32,11 +32,25 @@ describe('the built package', () => {
       const monkey = chaosMonkey({ experiments: [{ name: 'x', probability: 1, impact: chaos.outcome({ value: 'chaos' }) }] });
       if (!(monkey instanceof bulwark.BasePolicy)) missing.push('a shared BasePolicy');
       const injected = await bulwark.pipeline(bulwark.retry(), monkey).execute(() => 'real');
-      console.log(JSON.stringify({ missing, now: clock.now(), ok: result.outcomes.ok, injected }));
+      // bulwark/prometheus listens on the same bus the main entry's policies emit to.
+      const { prometheusMetrics } = await import('bulwark/prometheus');
+      const { Registry } = await import('prom-client');
+      const registry = new Registry();
+      const detach = prometheusMetrics({ registry });
+      await bulwark.retry({ name: 'probe-retry' }).execute(() => 1);
+      const scraped = (await registry.metrics()).includes('retry_attempts_total{policy="probe-retry",result="success"} 1');
+      detach();
+      console.log(JSON.stringify({ missing, now: clock.now(), ok: result.outcomes.ok, injected, scraped }));
     `;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe], {
       cwd: root,
     });
-    expect(JSON.parse(stdout)).toEqual({ missing: [], now: 5, ok: 100, injected: 'chaos' });
+    expect(JSON.parse(stdout)).toEqual({
+      missing: [],
+      now: 5,
+      ok: 100,
+      injected: 'chaos',
+      scraped: true,
+    });
   });
 });
