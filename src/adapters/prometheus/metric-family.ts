@@ -38,7 +38,7 @@ export interface ScrapedMetric {
   reset(): void;
 }
 
-/** Label sets are made once per series and shared by every scrape. */
+/** A series' labels: `names[i]` = `values[i]` where the value is not empty, then the constant ones. */
 function labelSet(names: readonly string[], values: readonly string[], constant: LabelSet) {
   const labels: Record<string, string | number> = {};
   names.forEach((name, i) => {
@@ -82,10 +82,6 @@ class SeriesTable<S> {
 
   *all(): Iterable<S> {
     for (const table of this.#byPolicy.values()) yield* table.values();
-  }
-
-  clear(): void {
-    this.#byPolicy.clear();
   }
 }
 
