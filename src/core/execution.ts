@@ -15,8 +15,9 @@ export type AttemptOutcome = 'success' | 'failure';
 
 /**
  * The events of every call made through `execute` (of a pipeline, or of a policy called
- * directly), emitted only while the telemetry bus or a listener for them is active. Durations
- * are measured on the policy's clock.
+ * directly), each made only while a listener on the policy or a bus subscriber asked for it
+ * (`telemetry.subscribe(fn, { executions: true })`). Durations are measured on the policy's
+ * clock.
  */
 export interface ExecutionEvents {
   /** A call settled. */
@@ -75,7 +76,7 @@ export class ExecutionRecorder<D = unknown> {
   #attempts = 0;
   /**
    * True while `execute` is still handing the call down the chain: a task run now starts when
-   * the call did, and needs no clock read of its own (a read costs as much as a layer).
+   * the call did, and needs no clock read of its own (a read costs tens of nanoseconds).
    */
   #starting = true;
 
