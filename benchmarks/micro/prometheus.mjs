@@ -24,7 +24,7 @@ export default [
       },
       {
         library: 'bulwark',
-        label: `${bulwarkPipelineLabel} + telemetry.subscribe(() => {}, { executions: true })`,
+        label: `${bulwarkPipelineLabel} + telemetry.subscribe(() => {}, { executions: true, attempts: false })`,
         make({ bulwark }) {
           const policy = bulwarkPipeline(bulwark);
           let dispose;
@@ -33,7 +33,10 @@ export default [
           return {
             run: () => policy.execute(work),
             attach: () => {
-              dispose = bulwark.telemetry.subscribe(() => {}, { executions: true });
+              dispose = bulwark.telemetry.subscribe(() => {}, {
+                executions: true,
+                attempts: false,
+              });
             },
             detach: () => dispose(),
           };

@@ -31,7 +31,8 @@ export function prometheusMetrics(options: PrometheusMetricsOptions): Disposer {
     registry.registerMetric(metric as unknown as Metric);
     return [metric.name, metric] as const;
   });
-  const unsubscribe = telemetry.subscribe(recorder.record, { executions: true });
+  // Call durations need the execution events; attempts are not timed, so calls pay less.
+  const unsubscribe = telemetry.subscribe(recorder.record, { executions: true, attempts: false });
   let attached = true;
   return () => {
     if (!attached) return;
