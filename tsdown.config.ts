@@ -6,6 +6,8 @@ export default defineConfig({
     'testing/index': 'src/testing/index.ts',
     'sim/index': 'src/sim/index.ts',
     'adapters/http/index': 'src/adapters/http/index.ts',
+    'chaos/index': 'src/chaos/index.ts',
+    cli: 'src/cli.ts',
   },
   format: 'esm',
   platform: 'node',

@@ -70,6 +70,18 @@ export async function loadBulwark() {
   return import(pathToFileURL(entry).href);
 }
 
+/** `bulwark/chaos` from the same build, beside the entry point. */
+export async function loadBulwarkChaos() {
+  const entry = bulwarkEntry();
+  if (entry === undefined) return loadBulwark(); // which explains how to build it
+  const dir = dirname(entry);
+  const path = ['index.js', 'index.mjs']
+    .map((name) => join(dir, 'chaos', name))
+    .find((candidate) => existsSync(candidate));
+  if (path === undefined) throw new Error(`bulwark/chaos is not built beside ${entry}`);
+  return import(pathToFileURL(path).href);
+}
+
 /** Number of armed timers (setTimeout/setInterval) that Node reports as active. */
 export function activeTimers() {
   let count = 0;

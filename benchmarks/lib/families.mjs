@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import breaker from '../micro/breaker.mjs';
 import bulkhead from '../micro/bulkhead.mjs';
 import cache from '../micro/cache.mjs';
+import chaos from '../micro/chaos.mjs';
 import floor from '../micro/floor.mjs';
 import overload from '../micro/overload.mjs';
 import pipeline from '../micro/pipeline.mjs';
 import rateLimit from '../micro/rate-limit.mjs';
 import retry from '../micro/retry.mjs';
 import timeout from '../micro/timeout.mjs';
-import { benchDir, loadBulwark } from './env.mjs';
+import { benchDir, loadBulwark, loadBulwarkChaos } from './env.mjs';
 
 export const microFamilies = [
   ...floor,
@@ -22,6 +23,7 @@ export const microFamilies = [
   ...overload,
   ...rateLimit,
   ...cache,
+  ...chaos,
 ];
 
 /** bulwark's build and the peers, as the cases' `make()` functions receive them. */
@@ -29,6 +31,7 @@ export async function loadLibraries() {
   const require = createRequire(join(benchDir, 'package.json'));
   return {
     bulwark: await loadBulwark(),
+    bulwarkChaos: await loadBulwarkChaos(),
     cockatiel: await import(require.resolve('cockatiel')),
     CircuitBreaker: require('opossum'),
     pRetry: (await import(require.resolve('p-retry'))).default,
