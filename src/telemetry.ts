@@ -64,9 +64,17 @@ export type TelemetryEvent = {
 }[keyof PolicyEventsByKind];
 
 /**
+ * The events a bus subscriber gets unless it asks for execution events: every policy's own.
+ */
+export type PolicyTelemetryEvent = Exclude<
+  TelemetryEvent,
+  { readonly type: keyof ExecutionEvents }
+>;
+
+/**
  * The one stream that receives every policy's events, tagged with the policy's name and kind.
  * Metrics, tracing and logging adapters subscribe here (with `{ executions: true }` for the
  * per-call `execution` and `attempt` events) and read `gauges()` for state. With no subscriber
  * (and no listener on a policy) an event costs nothing: it is never built.
  */
-export const telemetry = bus as TelemetryBus<TelemetryEvent>;
+export const telemetry = bus as TelemetryBus<PolicyTelemetryEvent, TelemetryEvent>;

@@ -1,8 +1,8 @@
-import { type Clock, systemClock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { type Context, type ExecutionContext, next } from '../core/context.js';
 import type { PolicyEvents } from '../core/events.js';
 import { BasePolicy, describe, type PolicyOptions } from '../core/policy.js';
-import { checkClock, checkFraction, checkFunction, invalid, verdict } from '../core/validate.js';
+import { checkFraction, checkFunction, invalid, verdict } from '../core/validate.js';
 import type { Random } from '../sim/random.js';
 
 /** A chance per call from 0 to 1, or a function of the call's context that answers one. */
@@ -91,7 +91,7 @@ export abstract class ChaosPolicy<Out = never> extends BasePolicy<ChaosEvents, u
       options.random === undefined
         ? Math.random
         : checkFunction<Random>(this.name, 'random', options.random);
-    const clock = checkClock<Clock>(this.name, options.clock, systemClock);
+    const clock = this.useClock(options.clock);
     this.#self = { events: this.events, experiment: undefined, clock };
   }
 

@@ -1,14 +1,7 @@
-import { type Clock, systemClock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { type Context, type ExecutionContext, next } from '../core/context.js';
 import { BasePolicy, describe, type OutOf, type PolicyOptions } from '../core/policy.js';
-import {
-  checkClock,
-  checkFraction,
-  checkFunction,
-  checkOptions,
-  invalid,
-  verdict,
-} from '../core/validate.js';
+import { checkFraction, checkFunction, checkOptions, invalid, verdict } from '../core/validate.js';
 import type { Random } from '../sim/random.js';
 import {
   type ChaosEnabled,
@@ -95,7 +88,7 @@ export class ChaosMonkey<Out = never> extends BasePolicy<ChaosEvents, unknown, O
       opts.random === undefined
         ? Math.random
         : checkFunction<Random>(this.name, 'random', opts.random);
-    this.#clock = checkClock<Clock>(this.name, opts.clock, systemClock);
+    this.#clock = this.useClock(opts.clock);
     if (!Array.isArray(opts.experiments)) {
       throw invalid(this.name, 'experiments', opts.experiments, 'an array of experiments');
     }

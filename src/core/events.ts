@@ -42,9 +42,23 @@ export interface SubscribeOptions {
   attempts?: boolean;
 }
 
-/** The stream of every policy's events. */
-export interface TelemetryBus<E extends AnyTelemetryEvent = AnyTelemetryEvent> {
-  /** Calls `listener` with every event from now on; returns the function that unsubscribes. */
+/** Options that ask for execution events: the subscriber gets them besides the policies' own. */
+export type ExecutionsWanted = SubscribeOptions & ({ executions: true } | { attempts: true });
+
+/**
+ * The stream of every policy's events. `E` is what a subscriber gets; `X`, what it gets when it
+ * asks for execution events too.
+ */
+export interface TelemetryBus<
+  E extends AnyTelemetryEvent = AnyTelemetryEvent,
+  X extends AnyTelemetryEvent = E,
+> {
+  /**
+   * Calls `listener` with every event from now on, the `execution` and `attempt` events
+   * included as asked; returns the function that unsubscribes.
+   */
+  subscribe(listener: Listener<X>, options: ExecutionsWanted): Disposer;
+  /** Calls `listener` with every policy's own events from now on. */
   subscribe(listener: Listener<E>, options?: SubscribeOptions): Disposer;
   /** True while anything is subscribed. */
   readonly active: boolean;
