@@ -15,5 +15,10 @@ export * from './retry/index.js';
 export * from './retry-budget/index.js';
 export * from './shutdown/index.js';
 // Named, so they win over the core's untyped bus that `export *` above also brings.
-export { type PolicyEventsByKind, type TelemetryEvent, telemetry } from './telemetry.js';
+export {
+  type PolicyEventsByKind,
+  type PolicyTelemetryEvent,
+  type TelemetryEvent,
+  telemetry,
+} from './telemetry.js';
 export * from './timeout/index.js';

@@ -1,12 +1,12 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { bulkhead, type CircuitState, fallback, pipeline } from './index.js';
-import { type TelemetryEvent, telemetry } from './telemetry.js';
+import { type PolicyTelemetryEvent, type TelemetryEvent, telemetry } from './telemetry.js';
 
 describe('telemetry', () => {
   it('delivers a union a subscriber narrows by kind and type, without casts', async () => {
     const seen: string[] = [];
     const dispose = telemetry.subscribe((event) => {
-      expectTypeOf(event).toEqualTypeOf<TelemetryEvent>();
+      expectTypeOf(event).toEqualTypeOf<PolicyTelemetryEvent>();
       if (event.kind === 'fallback' && event.type === 'fallback') {
         expectTypeOf(event.detail.key).toEqualTypeOf<string | undefined>();
         seen.push(`${event.policy} ${event.type} ${event.detail.key}`);
@@ -32,5 +32,17 @@ describe('telemetry', () => {
     }
     expect(seen).toEqual(['pool full tenant-7', 'spare fallback tenant-7']);
     expect(telemetry.active).toBe(false);
+  });
+
+  it('types execution events only for a subscriber that asks for them', () => {
+    const dispose = telemetry.subscribe(
+      (event) => {
+        expectTypeOf(event).toEqualTypeOf<TelemetryEvent>();
+        if (event.kind === 'pipeline')
+          expectTypeOf(event.type).toEqualTypeOf<'execution' | 'attempt'>();
+      },
+      { executions: true },
+    );
+    dispose();
   });
 });

@@ -1,6 +1,7 @@
 import type { AdaptiveLimitEvents } from './adaptive-limit/index.js';
 import type { BulkheadEvents } from './bulkhead/index.js';
 import type { CacheEvents } from './cache/index.js';
+import type { ChaosEvents } from './chaos/index.js';
 import type { CircuitBreakerEvents } from './circuit-breaker/index.js';
 import { telemetry as bus, type TelemetryBus } from './core/events.js';
 import type { ExecutionEvents } from './core/execution.js';
@@ -27,6 +28,7 @@ export interface PolicyEventsByKind {
   'adaptive-throttle': AdaptiveThrottleEvents & ExecutionEvents;
   bulkhead: BulkheadEvents & ExecutionEvents;
   cache: CacheEvents & ExecutionEvents;
+  chaos: ChaosEvents & ExecutionEvents;
   'circuit-breaker': CircuitBreakerEvents & ExecutionEvents;
   fallback: FallbackEvents & ExecutionEvents;
   feature: FeatureEvents & ExecutionEvents;
@@ -62,9 +64,17 @@ export type TelemetryEvent = {
 }[keyof PolicyEventsByKind];
 
 /**
+ * The events a bus subscriber gets unless it asks for execution events: every policy's own.
+ */
+export type PolicyTelemetryEvent = Exclude<
+  TelemetryEvent,
+  { readonly type: keyof ExecutionEvents }
+>;
+
+/**
  * The one stream that receives every policy's events, tagged with the policy's name and kind.
  * Metrics, tracing and logging adapters subscribe here (with `{ executions: true }` for the
  * per-call `execution` and `attempt` events) and read `gauges()` for state. With no subscriber
  * (and no listener on a policy) an event costs nothing: it is never built.
  */
-export const telemetry = bus as TelemetryBus<TelemetryEvent>;
+export const telemetry = bus as TelemetryBus<PolicyTelemetryEvent, TelemetryEvent>;

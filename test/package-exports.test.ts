@@ -14,6 +14,7 @@ describe('the built package', () => {
       const testing = await import('bulwark/testing');
       const sim = await import('bulwark/sim');
       const otel = await import('bulwark/otel');
+      const { chaos, chaosMonkey } = await import('bulwark/chaos');
       const names = ['pipeline', 'retry', 'timeout', 'circuitBreaker', 'bulkhead', 'fallback', 'keyed', 'telemetry', 'backoff'];
       const missing = names.filter((name) => bulwark[name] === undefined);
       const simNames = ['simulate', 'dependency', 'latency', 'openLoop', 'closedLoop', 'rate', 'createRandom', 'formatResults', 'formatSeries', 'formatPriorities'];
@@ -28,11 +29,30 @@ describe('the built package', () => {
         dependency: sim.dependency({ capacity: 2, latency: sim.latency.constant(5) }),
         policy: ({ clock }) => bulwark.timeout(50, { clock }),
       });
-      console.log(JSON.stringify({ missing, now: clock.now(), ok: result.outcomes.ok }));
+      // Chaos stays out of the main barrel, and its policies are bulwark policies in a pipeline.
+      if (bulwark.chaos !== undefined || bulwark.chaosMonkey !== undefined) missing.push('chaos in the barrel');
+      const monkey = chaosMonkey({ experiments: [{ name: 'x', probability: 1, impact: chaos.outcome({ value: 'chaos' }) }] });
+      if (!(monkey instanceof bulwark.BasePolicy)) missing.push('a shared BasePolicy');
+      const injected = await bulwark.pipeline(bulwark.retry(), monkey).execute(() => 'real');
+      // bulwark/prometheus listens on the same bus the main entry's policies emit to.
+      const { prometheusMetrics } = await import('bulwark/prometheus');
+      const { Registry } = await import('prom-client');
+      const registry = new Registry();
+      const detach = prometheusMetrics({ registry });
+      await bulwark.retry({ name: 'probe-retry' }).execute(() => 1);
+      const scraped = (await registry.metrics()).includes('retry_attempts_total{policy="probe-retry",result="success"} 1');
+      detach();
+      console.log(JSON.stringify({ missing, now: clock.now(), ok: result.outcomes.ok, injected, scraped }));
     `;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe], {
       cwd: root,
     });
-    expect(JSON.parse(stdout)).toEqual({ missing: [], now: 5, ok: 100 });
+    expect(JSON.parse(stdout)).toEqual({
+      missing: [],
+      now: 5,
+      ok: 100,
+      injected: 'chaos',
+      scraped: true,
+    });
   });
 });

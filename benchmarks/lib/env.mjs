@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,6 +32,7 @@ function peerVersions() {
     'rate-limiter-flexible',
     '@fastify/rate-limit',
     'lru-cache',
+    'prom-client',
     'mitata',
   ]) {
     try {
@@ -70,6 +71,18 @@ export async function loadBulwark() {
   return import(pathToFileURL(entry).href);
 }
 
+/** `bulwark/chaos` from the same build, beside the entry point. */
+export async function loadBulwarkChaos() {
+  const entry = bulwarkEntry();
+  if (entry === undefined) return loadBulwark(); // which explains how to build it
+  const dir = dirname(entry);
+  const path = ['index.js', 'index.mjs']
+    .map((name) => join(dir, 'chaos', name))
+    .find((candidate) => existsSync(candidate));
+  if (path === undefined) throw new Error(`bulwark/chaos is not built beside ${entry}`);
+  return import(pathToFileURL(path).href);
+}
+
 /** Number of armed timers (setTimeout/setInterval) that Node reports as active. */
 export function activeTimers() {
   let count = 0;
@@ -88,4 +101,17 @@ export function settledHeap() {
   }
   const usage = process.memoryUsage();
   return usage.heapUsed + usage.external;
+}
+
+/**
+ * bulwark/prometheus from the same build as {@link loadBulwark}: the two share their chunks,
+ * so the adapter listens on the bus the pipelines emit to.
+ */
+export async function loadBulwarkPrometheus() {
+  const entry = bulwarkEntry();
+  if (entry === undefined) {
+    throw new Error('bulwark is not built: run `npx tsdown` (or `npm run build`) in the root');
+  }
+  const adapter = join(dirname(entry), 'adapters', 'prometheus', basename(entry));
+  return import(pathToFileURL(adapter).href);
 }

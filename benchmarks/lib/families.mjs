@@ -4,13 +4,15 @@ import { join } from 'node:path';
 import breaker from '../micro/breaker.mjs';
 import bulkhead from '../micro/bulkhead.mjs';
 import cache from '../micro/cache.mjs';
+import chaos from '../micro/chaos.mjs';
 import floor from '../micro/floor.mjs';
 import overload from '../micro/overload.mjs';
 import pipeline from '../micro/pipeline.mjs';
+import prometheus from '../micro/prometheus.mjs';
 import rateLimit from '../micro/rate-limit.mjs';
 import retry from '../micro/retry.mjs';
 import timeout from '../micro/timeout.mjs';
-import { benchDir, loadBulwark } from './env.mjs';
+import { benchDir, loadBulwark, loadBulwarkChaos, loadBulwarkPrometheus } from './env.mjs';
 
 export const microFamilies = [
   ...floor,
@@ -19,9 +21,11 @@ export const microFamilies = [
   ...timeout,
   ...bulkhead,
   ...pipeline,
+  ...prometheus,
   ...overload,
   ...rateLimit,
   ...cache,
+  ...chaos,
 ];
 
 /** bulwark's build and the peers, as the cases' `make()` functions receive them. */
@@ -29,6 +33,9 @@ export async function loadLibraries() {
   const require = createRequire(join(benchDir, 'package.json'));
   return {
     bulwark: await loadBulwark(),
+    bulwarkPrometheus: await loadBulwarkPrometheus(),
+    promClient: require('prom-client'),
+    bulwarkChaos: await loadBulwarkChaos(),
     cockatiel: await import(require.resolve('cockatiel')),
     CircuitBreaker: require('opossum'),
     pRetry: (await import(require.resolve('p-retry'))).default,

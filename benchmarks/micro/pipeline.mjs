@@ -20,7 +20,7 @@ function cockatielWrap(c) {
   );
 }
 
-function bulwarkPipeline(b) {
+export function bulwarkPipeline(b) {
   return b.pipeline(
     b.bulkhead({ limit: 10, queue: 0 }),
     b.retry({ maxAttempts: 3, backoff: exponentialBackoff(b) }),
@@ -30,7 +30,8 @@ function bulwarkPipeline(b) {
 }
 
 const cockatielLabel = 'wrap(bulkhead, retry, circuitBreaker, timeout)';
-const bulwarkLabel = 'pipeline(bulkhead, retry, circuitBreaker, timeout)';
+export const bulwarkPipelineLabel = 'pipeline(bulkhead, retry, circuitBreaker, timeout)';
+const bulwarkLabel = bulwarkPipelineLabel;
 
 export default [
   {

@@ -29,16 +29,36 @@ export interface AnyTelemetryEvent {
 /** What a subscriber to the telemetry bus asks for. */
 export interface SubscribeOptions {
   /**
-   * Also deliver the `execution` and `attempt` events of every call (metrics and tracing need
-   * them; logs do not). They cost a little on every call, so they are made only while a
-   * subscriber asks for them or a policy has a listener for them. Default: false.
+   * Also deliver the `execution` event of every call (metrics and tracing need it; logs do
+   * not). Calls are timed only while someone asks, since timing costs a little on every call.
+   * Default: false.
    */
   executions?: boolean;
+  /**
+   * Also deliver the `attempt` event of every run of a task (tracing needs it, metrics of calls
+   * do not). Timing attempts costs a little more again: a metrics adapter passes false.
+   * Default: the value of `executions`.
+   */
+  attempts?: boolean;
 }
 
-/** The stream of every policy's events. */
-export interface TelemetryBus<E extends AnyTelemetryEvent = AnyTelemetryEvent> {
-  /** Calls `listener` with every event from now on; returns the function that unsubscribes. */
+/** Options that ask for execution events: the subscriber gets them besides the policies' own. */
+export type ExecutionsWanted = SubscribeOptions & ({ executions: true } | { attempts: true });
+
+/**
+ * The stream of every policy's events. `E` is what a subscriber gets; `X`, what it gets when it
+ * asks for execution events too.
+ */
+export interface TelemetryBus<
+  E extends AnyTelemetryEvent = AnyTelemetryEvent,
+  X extends AnyTelemetryEvent = E,
+> {
+  /**
+   * Calls `listener` with every event from now on, the `execution` and `attempt` events
+   * included as asked; returns the function that unsubscribes.
+   */
+  subscribe(listener: Listener<X>, options: ExecutionsWanted): Disposer;
+  /** Calls `listener` with every policy's own events from now on. */
   subscribe(listener: Listener<E>, options?: SubscribeOptions): Disposer;
   /** True while anything is subscribed. */
   readonly active: boolean;
@@ -56,8 +76,23 @@ export interface TelemetryBus<E extends AnyTelemetryEvent = AnyTelemetryEvent> {
  * are not).
  */
 let busListeners: readonly Listener<AnyTelemetryEvent>[] = [];
-/** The subscribers that asked for execution events too. */
+/** The subscribers that asked for `execution` events too. */
 let executionListeners: readonly Listener<AnyTelemetryEvent>[] = [];
+/** The subscribers that asked for `attempt` events too. */
+let attemptListeners: readonly Listener<AnyTelemetryEvent>[] = [];
+
+/** In `executionInterest`: someone wants `execution` events. @internal */
+export const WANTS_EXECUTIONS = 1;
+/** In `executionInterest`: someone wants `attempt` events. @internal */
+export const WANTS_ATTEMPTS = 2;
+/** What the bus's subscribers want of execution events, kept in step with the two lists. */
+let busInterest = 0;
+
+function updateBusInterest(): void {
+  busInterest =
+    (executionListeners.length > 0 ? WANTS_EXECUTIONS : 0) |
+    (attemptListeners.length > 0 ? WANTS_ATTEMPTS : 0);
+}
 
 /**
  * Listener errors must not break the call that emitted the event, nor go unseen: like
@@ -91,6 +126,14 @@ function without<T>(list: readonly T[], item: T): readonly T[] {
   return at === -1 ? list : [...list.slice(0, at), ...list.slice(at + 1)];
 }
 
+function checkFlag(option: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') {
+    throw new TypeError(`telemetry: option "${option}" must be a boolean (got ${String(value)})`);
+  }
+  return value;
+}
+
 /**
  * The one stream that receives every policy's events, tagged with the policy's name and kind.
  * Metrics, tracing and logging adapters subscribe here.
@@ -100,20 +143,20 @@ export const telemetry: TelemetryBus = {
     if (typeof listener !== 'function') {
       throw new TypeError(`telemetry: subscribe() needs a function (got ${typeof listener})`);
     }
-    const executions = options?.executions ?? false;
-    if (typeof executions !== 'boolean') {
-      throw new TypeError(
-        `telemetry: option "executions" must be a boolean (got ${String(executions)})`,
-      );
-    }
+    const executions = checkFlag('executions', options?.executions);
+    const attempts = checkFlag('attempts', options?.attempts ?? executions);
     busListeners = [...busListeners, listener];
     if (executions) executionListeners = [...executionListeners, listener];
+    if (attempts) attemptListeners = [...attemptListeners, listener];
+    updateBusInterest();
     let subscribed = true;
     return () => {
       if (!subscribed) return;
       subscribed = false;
       busListeners = without(busListeners, listener);
       if (executions) executionListeners = without(executionListeners, listener);
+      if (attempts) attemptListeners = without(attemptListeners, listener);
+      updateBusInterest();
     };
   },
   get active(): boolean {
@@ -154,17 +197,17 @@ export class PolicyEvents<E extends EventMap> {
   }
 
   /**
-   * True when `execution` or `attempt` events would be seen: a bus subscriber asked for them,
-   * or this policy has a listener for one of them.
+   * Who would see this policy's execution events now: `WANTS_EXECUTIONS` and `WANTS_ATTEMPTS`
+   * bits, set by bus subscribers that asked for them and by listeners on this policy. Zero,
+   * nearly always, costs `execute` nothing more.
    */
-  get observesExecutions(): boolean {
-    if (executionListeners.length > 0) return true;
+  get executionInterest(): number {
+    let interest = busInterest;
     const listeners = this.#listeners;
-    if (listeners === undefined) return false;
-    return (
-      (listeners.get('execution' as keyof E)?.length ?? 0) > 0 ||
-      (listeners.get('attempt' as keyof E)?.length ?? 0) > 0
-    );
+    if (listeners === undefined) return interest;
+    if ((listeners.get('execution' as keyof E)?.length ?? 0) > 0) interest |= WANTS_EXECUTIONS;
+    if ((listeners.get('attempt' as keyof E)?.length ?? 0) > 0) interest |= WANTS_ATTEMPTS;
+    return interest;
   }
 
   on<K extends keyof E & string>(type: K, listener: Listener<E[K]>): Disposer {
@@ -190,7 +233,7 @@ export class PolicyEvents<E extends EventMap> {
 
   /** Emits an `execution` or `attempt` event: on the bus, only to who asked for them. */
   emitExecution<K extends keyof E & string>(type: K, detail: E[K]): void {
-    this.#emitTo(executionListeners, type, detail);
+    this.#emitTo(type === 'attempt' ? attemptListeners : executionListeners, type, detail);
   }
 
   #emitTo<K extends keyof E & string>(

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { retry } from '../retry/index.js';
+import { telemetry } from '../telemetry.js';
 import { systemClock } from './clock.js';
-import { telemetry } from './events.js';
 import { type ExecutionScope, executionScope, useExecutionScope } from './execution-scope.js';
 import { pipeline } from './pipeline.js';
 
@@ -62,6 +62,48 @@ describe('execution scope', () => {
       'attempt 2 of call of api, from outside',
     ]);
     expect(seen).toEqual(['attempt 1', 'attempt 2']);
+  });
+
+  it('runs attempts through the scope when only execution events are wanted', async () => {
+    const log: string[] = [];
+    const scope = loggingScope(log) as ExecutionScope<string> & { readonly inside: string };
+    stops.push(useExecutionScope(scope));
+    const types: string[] = [];
+    stops.push(
+      telemetry.subscribe((event) => types.push(event.type), { executions: true, attempts: false }),
+    );
+    let seen = '';
+    const value = await retry().execute(() => {
+      seen = scope.inside;
+      return 'ok';
+    });
+    expect(value).toBe('ok');
+    expect(seen).toBe('attempt 1');
+    expect(log).toEqual([
+      'open retry retry number undefined',
+      'attempt 1 of call of retry, from call of retry',
+    ]);
+    expect(types).toEqual(['success', 'execution']);
+  });
+
+  it('times an attempt whose task throws at once inside the scope as a failure', async () => {
+    stops.push(useExecutionScope(loggingScope([])));
+    const attempts: string[] = [];
+    stops.push(
+      telemetry.subscribe(
+        (event) => {
+          if (event.type === 'attempt') attempts.push(event.detail.outcome);
+        },
+        { attempts: true },
+      ),
+    );
+    const thrown = new Error('at once');
+    await expect(
+      retry({ maxAttempts: 1 }).execute(() => {
+        throw thrown;
+      }),
+    ).rejects.toBe(thrown);
+    expect(attempts).toEqual(['failure']);
   });
 
   it('is not asked about calls nobody observes', async () => {

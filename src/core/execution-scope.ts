@@ -11,7 +11,8 @@ export interface ExecutionScope<Handle = unknown> {
   /**
    * A call starts through `execute` of the policy `policy` of kind `kind`; `call` is the
    * number its `execution` and `attempt` events carry, `key` the caller's. Returns what
-   * `enter` and `attempt` receive for this call.
+   * `enter` and `attempt` receive for this call. Only calls someone observes are opened: the
+   * scope's owner subscribes for `execution` and `attempt` events, which tell it they ended.
    */
   open(policy: string, kind: string, call: number, key: string | undefined): Handle;
   /** Runs the call's policies: must call `run` once, at once, and return what it returns. */

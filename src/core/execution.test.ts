@@ -224,14 +224,45 @@ describe('execution events', () => {
     const policy = pipeline({ name: 'unobserved', clock });
     const plain: AnyTelemetryEvent[] = [];
     stops.push(telemetry.subscribe((event) => plain.push(event)));
+    const reads = async (): Promise<number> => {
+      const before = clock.reads;
+      await policy.execute(() => 1);
+      return clock.reads - before;
+    };
+
+    const stopAttempts = policy.on('attempt', () => {});
+    expect(await reads()).toBe(2); // the call's start, which is also the attempt's, and its end
+    stopAttempts();
+    const stopExecutions = policy.on('execution', () => {});
+    expect(await reads()).toBe(2); // the call's start and end
     stops.push(policy.on('attempt', () => {}));
-    await policy.execute(() => 1);
-    // The call's start and end, and the attempt's end: it started when the call did.
-    expect(clock.reads).toBe(3);
+    expect(await reads()).toBe(3);
+    stopExecutions();
     stops.pop()!();
-    await policy.execute(() => 1);
-    expect(clock.reads).toBe(3);
+    expect(await reads()).toBe(0);
     expect(plain).toEqual([]);
+  });
+
+  it('reach a bus subscriber only of the kinds it asked for', async () => {
+    const types = (options: { executions?: boolean; attempts?: boolean }): string[] => {
+      const seen: string[] = [];
+      stops.push(
+        telemetry.subscribe((event) => {
+          if (event.policy === 'split') seen.push(event.type);
+        }, options),
+      );
+      return seen;
+    };
+    const both = types({ executions: true });
+    const executionsOnly = types({ executions: true, attempts: false });
+    const attemptsOnly = types({ attempts: true });
+    await pipeline({ name: 'split' }).execute(() => 1);
+    expect(both).toEqual(['attempt', 'execution']);
+    expect(executionsOnly).toEqual(['execution']);
+    expect(attemptsOnly).toEqual(['attempt']);
+    expect(() => telemetry.subscribe(() => {}, { attempts: 'yes' as never })).toThrow(
+      'telemetry: option "attempts" must be a boolean (got yes)',
+    );
   });
 });
 

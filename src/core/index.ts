@@ -27,6 +27,7 @@ export {
   type AnyTelemetryEvent,
   type Disposer,
   type EventMap,
+  type ExecutionsWanted,
   type Listener,
   type SubscribeOptions,
   type TelemetryBus,

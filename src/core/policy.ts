@@ -107,14 +107,21 @@ export abstract class BasePolicy<E extends EventMap = {}, In = unknown, Out = ne
         new TypeError(`${this.name}: execute() needs a function (got ${describe(task)})`),
       );
     }
-    const observed = this.events.observesExecutions;
+    const interest = this.events.executionInterest;
     let context: Context<D>;
     let signal: AbortSignal | undefined;
     let recorder: ExecutionRecorder<D> | undefined;
     try {
       if (options === undefined) {
-        if (observed)
-          recorder = this.#record(task as Task<unknown, D>, undefined, 'critical', undefined);
+        if (interest !== 0) {
+          recorder = this.#record(
+            interest,
+            task as Task<unknown, D>,
+            undefined,
+            'critical',
+            undefined,
+          );
+        }
         context = new Context<D>(
           recorder?.run ?? (task as Task<unknown, D>),
           this[layersOf],
@@ -138,8 +145,15 @@ export abstract class BasePolicy<E extends EventMap = {}, In = unknown, Out = ne
         if (problem !== undefined) {
           return Promise.reject(new TypeError(`${this.name}: execute() ${problem}`));
         }
-        if (observed)
-          recorder = this.#record(task as Task<unknown, D>, key, priority ?? 'critical', given);
+        if (interest !== 0) {
+          recorder = this.#record(
+            interest,
+            task as Task<unknown, D>,
+            key,
+            priority ?? 'critical',
+            given,
+          );
+        }
         if (given?.aborted) {
           const refused = Promise.reject(given.reason);
           return recorder === undefined ? refused : recorder.finish(refused);
@@ -170,6 +184,7 @@ export abstract class BasePolicy<E extends EventMap = {}, In = unknown, Out = ne
   }
 
   #record<D>(
+    interest: number,
     task: Task<unknown, D>,
     key: string | undefined,
     priority: Priority,
@@ -177,7 +192,7 @@ export abstract class BasePolicy<E extends EventMap = {}, In = unknown, Out = ne
   ): ExecutionRecorder<D> {
     // The same emitter: every policy's events include the execution events.
     const events = this.events as unknown as PolicyEvents<ExecutionEvents>;
-    return new ExecutionRecorder(events, this.#clock, task, key, priority, signal);
+    return new ExecutionRecorder(events, interest, this.#clock, task, key, priority, signal);
   }
 
   /** Does this policy's work around `next(context, index + 1)`. @internal */

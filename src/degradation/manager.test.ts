@@ -129,8 +129,7 @@ describe('featureManager', () => {
         seen.push(
           `${event.policy} ${event.detail.from}->${event.detail.to} ${event.detail.reason}`,
         );
-      } else if (event.type === 'degraded')
-        seen.push(`${event.policy} degraded ${event.detail.key} ${event.detail.reason}`);
+      } else seen.push(`${event.policy} degraded ${event.detail.key} ${event.detail.reason}`);
     });
     try {
       await features.execute('recommendations', () => ['ml'], { key: 'u1' });

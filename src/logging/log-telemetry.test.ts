@@ -1,8 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { bulkhead } from '../bulkhead/index.js';
 import { circuitBreaker } from '../circuit-breaker/index.js';
+import { type Context, next } from '../core/context.js';
 import type { Disposer } from '../core/events.js';
+import { BasePolicy } from '../core/policy.js';
 import { fallback } from '../fallback/index.js';
+import { healthRegistry } from '../health/index.js';
 import { VirtualClock } from '../testing/index.js';
 import { type LogTelemetryOptions, logTelemetry, type TelemetryLogRecord } from './index.js';
 
@@ -75,6 +78,38 @@ describe('logTelemetry', () => {
       event: 'stateChange',
       detail: { from: 'closed', to: 'open', reason: 'failures' },
     });
+  });
+
+  it('writes a failing health check as an error, and its recovery as info', async () => {
+    const clock = new VirtualClock();
+    const written = recording({ clock });
+    let up = false;
+    const health = healthRegistry({ name: 'checks', clock }).register('db', () => up);
+    await health.run();
+    up = true;
+    await health.run();
+    const changes = written.filter((w) => w.record.detail.check === 'db');
+    expect(changes.map(({ level, message }) => [level, message])).toEqual([
+      ['error', 'bulwark health "checks": statusChange db -> fail'],
+      ['info', 'bulwark health "checks": statusChange db fail -> pass'],
+    ]);
+  });
+
+  it('writes the events of a kind it does not know at info', async () => {
+    const written = recording();
+    const custom = new (class extends BasePolicy<{ tick: { n: number } }> {
+      constructor() {
+        super('my-kind', 'mine');
+      }
+      run(context: Context, index: number): Promise<unknown> {
+        this.events.emit('tick', { n: 1 });
+        return next(context, index + 1);
+      }
+    })();
+    await custom.execute(() => 1);
+    expect(written.map(({ level, record }) => [level, record.kind, record.event])).toEqual([
+      ['info', 'my-kind', 'tick'],
+    ]);
   });
 
   it('writes nothing below its level', async () => {

@@ -164,14 +164,20 @@ class TelemetryLog {
   }
 }
 
-/** A line a person can read: who, what, and for a change, from what to what. */
+/**
+ * A line a person can read: who, what, of what part (a health check, a shutdown hook), and for
+ * a change, from what to what.
+ */
 function messageOf({ policy, kind, event, detail }: TelemetryLogRecord): string {
   if (event === 'suppressed') {
     return `bulwark ${kind} "${policy}": suppressed ${detail.suppressed} records over the limit of ${detail.maxPerSecond} a second`;
   }
-  const change = 'from' in detail && 'to' in detail ? ` ${detail.from} -> ${detail.to}` : '';
+  const part = detail.check ?? detail.hook ?? (kind === 'health' ? detail.kind : undefined);
+  const of = typeof part === 'string' ? ` ${part}` : '';
+  const from = detail.from === undefined ? '' : ` ${detail.from}`;
+  const change = 'to' in detail ? `${from} -> ${detail.to}` : '';
   const reason = typeof detail.reason === 'string' ? ` (${detail.reason})` : '';
-  return `bulwark ${kind} "${policy}": ${event}${change}${reason}`;
+  return `bulwark ${kind} "${policy}": ${event}${of}${change}${reason}`;
 }
 
 /** pino loggers have `bindings()`; console, winston and most others take the message first. */

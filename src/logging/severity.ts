@@ -55,6 +55,8 @@ const severities: Readonly<Record<string, Readonly<Record<string, Rule>>>> = {
   health: { statusChange: byTarget({ fail: 'error', warn: 'warn' }, 'info') },
   shutdown: { stateChange: 'info', hookFailed: 'error', forced: 'error' },
   keyed: { created: 'debug', evicted: 'debug' },
+  // Injected on purpose: news, not trouble (Simmy reports them as information too).
+  chaos: { fault: 'info', latency: 'info', outcome: 'info', behavior: 'info' },
 };
 
 /** An event's severity; a kind or type bulwark does not know (your own policy's) is info. */

@@ -20,7 +20,8 @@ export function startMetrics(provider: MeterProvider, settings: Settings): Dispo
     (event) => {
       if (!calls.record(event)) events.record(event);
     },
-    { executions: true },
+    // Attempts too: they feed the attempt duration histogram.
+    { executions: true, attempts: true },
   );
   const unobserve = observeGauges(meter, sets);
   return () => {

@@ -16,7 +16,11 @@ export function startTracing(provider: TracerProvider): Disposer {
       'openTelemetry: tracing is already attached; dispose of the other openTelemetry() first, or pass tracing: false',
     );
   }
-  const unsubscribe = telemetry.subscribe((event) => tracing.record(event), { executions: true });
+  // Calls end their spans on `execution` events, attempts on `attempt` events.
+  const unsubscribe = telemetry.subscribe((event) => tracing.record(event), {
+    executions: true,
+    attempts: true,
+  });
   return () => {
     unsubscribe();
     release();

@@ -1,0 +1,2 @@
+export type { PrometheusMetricsOptions } from './options.js';
+export { prometheusMetrics } from './prometheus-metrics.js';
