@@ -100,6 +100,17 @@ const expected: Record<string, readonly string[]> = {
     'with hedging (100 ms): 100 calls',
     'hedging cut the p99 from',
   ],
+  'http/chain.ts': [
+    ": at most 2000 - 20 (gateway's work) - 5 (margin) = 1975",
+    ": at most 1975 - 200 (orders' work) - 5 (margin) = 1770",
+    '   caller got 200 "3 in stock"',
+    ": at most 450 - 20 (gateway's work) - 5 (margin) = 425",
+    '   inventory refused 3 request(s) at once with 504 (budgets ',
+    ' ms, under its minBudgetMs of 250); its handler never ran',
+    '   caller got 504 "orders answered 504: inventory answered 504: Gateway Timeout: the request arrived with no time budget left"',
+    ": at most 150 - 20 (gateway's work) - 5 (margin) = 125",
+    '   gateway   its call to orders failed: TimeoutError\n   orders    its call to inventory failed: TimeoutError\n   inventory was never asked\n   caller got 504 "orders: TimeoutError"',
+  ],
   'isolation/adaptive-limit.ts': [
     '1. the server holds 16 requests (8 workers, 8 queued); the limit starts at 2',
     '2. the server drops to 4 workers: it holds 8 requests',
