@@ -111,6 +111,17 @@ const expected: Record<string, readonly string[]> = {
     ": at most 150 - 20 (gateway's work) - 5 (margin) = 125",
     '   gateway   its call to orders failed: TimeoutError\n   orders    its call to inventory failed: TimeoutError\n   inventory was never asked\n   caller got 504 "orders: TimeoutError"',
   ],
+  'http/fastify-service.ts': [
+    '   10 served, 2 refused with 429',
+    '   one 429: retry-after: 6\n   one 429: ratelimit-policy: "api";q=10;w=60\n   one 429: ratelimit: "api";r=0;t=60',
+    '   while they work: 2 running, 2 queued\n   4 served, 2 refused with 503',
+    '   one 503: retry-after: 1, body: "Service Unavailable: overloaded"',
+    '   GET /readyz -> 200 pass\n   GET /readyz -> 503 fail\n   GET /livez -> 200 pass\n   GET /readyz -> 200 pass',
+    '   shutdown began: state draining, readiness fail (deploy)',
+    '   a new connection: refused (ECONNREFUSED)',
+    '   a request on a connection already open: 503 Service Unavailable (connection: close, retry-after: 1)',
+    '   the report in flight: 200 report ready (connection: close)\n   shutdown done: exit code 0, state stopped',
+  ],
   'isolation/adaptive-limit.ts': [
     '1. the server holds 16 requests (8 workers, 8 queued); the limit starts at 2',
     '2. the server drops to 4 workers: it holds 8 requests',
