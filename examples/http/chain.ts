@@ -6,10 +6,10 @@
  * answers 504 at once, without running its handler, to a request whose budget is below its
  * `minBudgetMs`.
  * 1. A caller with 2000 ms: each hop has less than the one before, by at least its work.
- * 2. A caller with 450 ms: by the time orders calls inventory, less than the 250 ms inventory
+ * 2. A caller with 1000 ms: by the time orders calls inventory, less than the 700 ms inventory
  *    needs is left, so inventory refuses. A 504 is retryable (as any 5xx but 501), so orders'
  *    retry asks again, and is refused again.
- * 3. A caller with 150 ms: orders' own work outlasts it. The gateway's call times out at the
+ * 3. A caller with 250 ms: orders' own work outlasts it. The gateway's call times out at the
  *    deadline and the caller gets its 504 then, not when orders is done; after its work,
  *    orders' client refuses with a TimeoutError without sending anything: inventory is never
  *    asked.
@@ -34,8 +34,8 @@ interface Service {
 }
 
 const gateway: Service = { name: 'gateway', workMs: 20, minBudgetMs: 20 };
-const orders: Service = { name: 'orders', workMs: 200, minBudgetMs: 20 };
-const inventory: Service = { name: 'inventory', workMs: 10, minBudgetMs: 250 };
+const orders: Service = { name: 'orders', workMs: 300, minBudgetMs: 20 };
+const inventory: Service = { name: 'inventory', workMs: 10, minBudgetMs: 700 };
 
 const chain = [gateway, orders, inventory];
 
@@ -86,8 +86,9 @@ async function serve(service: Service, handler: ContextHandler): Promise<[string
 }
 
 /**
- * Answers with what `call` got: its status, and its body (after a note when it failed); 504
- * when the call threw a TimeoutError, its own or one it inherited.
+ * Answers with what `call` got: its status, and its body (after a note when it failed). When
+ * the call throws, 504 for a TimeoutError (its own or one it inherited), 502 for any other
+ * error, and nothing when this request's own caller has gone (the call inherited its abort).
  */
 async function relay(
   res: ServerResponse,
@@ -101,10 +102,11 @@ async function relay(
     res.statusCode = answer.status;
     res.end(answer.ok ? body : `${next.name} answered ${answer.status}: ${body}`);
   } catch (error) {
-    if (!(error instanceof TimeoutError)) throw error;
-    console.log(`   ${from.name.padEnd(9)} its call to ${next.name} failed: ${error.name}`);
-    res.statusCode = 504;
-    res.end(`${next.name}: ${error.name}`);
+    const name = error instanceof Error ? error.name : 'Error';
+    console.log(`   ${from.name.padEnd(9)} its call to ${next.name} failed: ${name}`);
+    if (res.destroyed) return;
+    res.statusCode = error instanceof TimeoutError ? 504 : 502;
+    res.end(`${next.name}: ${name}`);
   }
 }
 
@@ -165,10 +167,12 @@ async function callWithBudget(step: string, budget: number): Promise<void> {
 }
 
 try {
-  console.log('gateway -> orders -> inventory; work: gateway 20 ms, orders 200 ms');
+  console.log(
+    `gateway -> orders -> inventory; work: gateway ${gateway.workMs} ms, orders ${orders.workMs} ms`,
+  );
   await callWithBudget('1.', 2_000);
-  await callWithBudget('2.', 450);
-  await callWithBudget('3.', 150);
+  await callWithBudget('2.', 1_000);
+  await callWithBudget('3.', 250);
 } finally {
   for (const server of servers) {
     server.closeAllConnections();
