@@ -15,6 +15,7 @@ describe('the built package', () => {
       const sim = await import('bulwark/sim');
       const otel = await import('bulwark/otel');
       const { chaos, chaosMonkey } = await import('bulwark/chaos');
+      const http = await import('bulwark/http');
       const names = ['pipeline', 'retry', 'timeout', 'circuitBreaker', 'bulkhead', 'fallback', 'keyed', 'telemetry', 'backoff'];
       const missing = names.filter((name) => bulwark[name] === undefined);
       const simNames = ['simulate', 'dependency', 'latency', 'openLoop', 'closedLoop', 'rate', 'createRandom', 'formatResults', 'formatSeries', 'formatPriorities'];
@@ -29,6 +30,10 @@ describe('the built package', () => {
         dependency: sim.dependency({ capacity: 2, latency: sim.latency.constant(5) }),
         policy: ({ clock }) => bulwark.timeout(50, { clock }),
       });
+      // The HTTP adapters are their own entry point, and stay out of the main barrel.
+      const httpNames = ['resilientFetch', 'classifyHttp', 'HttpError', 'serverPolicy', 'nodeHttpHandler', 'expressMiddleware', 'fastifyPlugin', 'healthRoutes', 'currentRequest'];
+      missing.push(...httpNames.filter((name) => typeof http[name] !== 'function'));
+      missing.push(...httpNames.filter((name) => name in bulwark).map((name) => name + ' in the barrel'));
       // Chaos stays out of the main barrel, and its policies are bulwark policies in a pipeline.
       if (bulwark.chaos !== undefined || bulwark.chaosMonkey !== undefined) missing.push('chaos in the barrel');
       const monkey = chaosMonkey({ experiments: [{ name: 'x', probability: 1, impact: chaos.outcome({ value: 'chaos' }) }] });
