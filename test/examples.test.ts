@@ -105,7 +105,7 @@ const expected: Record<string, readonly string[]> = {
     ": at most 1975 - 300 (orders' work) - 5 (margin) = 1670",
     '   caller got 200 "3 in stock"',
     ": at most 1000 - 20 (gateway's work) - 5 (margin) = 975",
-    '   inventory refused 3 request(s) at once with 504 (budgets ',
+    '   inventory refused 1 request(s) at once with 504 (budgets ',
     ' ms, under its minBudgetMs of 700); its handler never ran',
     '   caller got 504 "orders answered 504: inventory answered 504: Gateway Timeout: the request arrived with no time budget left"',
     ": at most 250 - 20 (gateway's work) - 5 (margin) = 225",

@@ -7,8 +7,8 @@
  * `minBudgetMs`.
  * 1. A caller with 2000 ms: each hop has less than the one before, by at least its work.
  * 2. A caller with 1000 ms: by the time orders calls inventory, less than the 700 ms inventory
- *    needs is left, so inventory refuses. A 504 is retryable (as any 5xx but 501), so orders'
- *    retry asks again, and is refused again.
+ *    needs is left, so inventory refuses. Its 504 is marked `x-deadline-exceeded`, so orders'
+ *    retry does not ask again: a resend would carry even less time.
  * 3. A caller with 250 ms: orders' own work outlasts it. The gateway's call times out at the
  *    deadline and the caller gets its 504 then, not when orders is done; after its work,
  *    orders' client refuses with a TimeoutError without sending anything: inventory is never

@@ -132,7 +132,7 @@ describe('a three-hop chain A -> B -> C with propagation', () => {
     else expect(refusedByClient).toBeUndefined();
   });
 
-  it('a retry in B sends the refused request once more, and C refuses it again without running', async () => {
+  it("a retry in B does not resend a request C refused for its budget: C's 504 says so", async () => {
     const clock = new VirtualClock();
     const { a, b, c } = await startChain({
       clock,
@@ -143,12 +143,13 @@ describe('a three-hop chain A -> B -> C with propagation', () => {
           retry({ maxAttempts: 2, backoff: backoff.constant(0), clock: c }),
         ),
     });
-    // C's 504 is retryable for B's client, like any 5xx but 501; the budget it resends is no
-    // larger. A then retries B too: 45 ms left, and B refuses without running.
+    // C marks its 504 x-deadline-exceeded: a resend would carry no more budget, so B's client
+    // takes it as a failure and does not retry. B's handler relays the status without the mark,
+    // so A's client retries B: 45 ms left, and B refuses that one without running (marked).
     const reply = await call(a.port, '/', { headers: { 'x-request-timeout-ms': '250' } });
     expect(reply).toMatchObject({ status: 504, body: `A < ${SPENT}` });
     expect([a, b, c].map((hop) => hop.runs.length)).toEqual([1, 1, 0]);
-    expect([a, b, c].map((hop) => hop.requests)).toEqual([1, 2, 2]);
+    expect([a, b, c].map((hop) => hop.requests)).toEqual([1, 2, 1]);
   });
 
   it('carries the priority end to end, and sends none for critical', async () => {

@@ -41,6 +41,15 @@ describe('classifyHttp', () => {
     expect(classifyHttp(status(code))).toBe(verdict);
   });
 
+  it("calls a bulwark server's 504 for a spent budget a failure: a resend would carry no more", () => {
+    const refused = new Response('no time budget left', {
+      status: 504,
+      headers: { 'x-deadline-exceeded': '1' },
+    });
+    expect(classifyHttp(refused)).toBe('failure');
+    expect(classifyHttp(new Response('upstream slow', { status: 504 }))).toBe('retryable');
+  });
+
   it('finds network errors down the cause chain and in AggregateErrors', () => {
     expect(classifyHttp(fetchFailed(systemError('ECONNREFUSED')))).toBe('retryable');
     expect(

@@ -3,6 +3,9 @@ import { ExecutionRejectedError, HedgeLostError, TimeoutError } from '../../../c
 import { describe } from '../../../core/policy.js';
 import { networkErrorKind } from './network-errors.js';
 
+/** The header a bulwark server marks its "your budget ran out" 504 with (server/answers.ts). */
+const deadlineExceeded = 'x-deadline-exceeded';
+
 /**
  * Judges what one attempt produced: a Response, or what fetch (or a policy inside) threw.
  * Undefined leaves the decision to each policy's usual rule.
@@ -11,8 +14,9 @@ export type HttpClassifier = (target: unknown) => OutcomeClass | undefined;
 
 /**
  * The default judgement of an HTTP attempt:
- * - a response: 501 is a 'failure' (retrying cannot help), other 5xx, 408 and 429 are
- *   'retryable'; every other status is a 'success', 4xx included (the dependency is healthy,
+ * - a response: 501 is a 'failure' (retrying cannot help), and so is a 504 marked
+ *   `x-deadline-exceeded` (a bulwark server refusing a request whose budget ran out: a resend
+ *   would carry no more); other 5xx, 408 and 429 are 'retryable'; every other status is a 'success', 4xx included (the dependency is healthy,
  *   the request was wrong), so it is returned, never thrown, and never opens a breaker;
  * - a network error (connection refused or reset, socket hang-up, DNS failure, undici's
  *   `UND_ERR_*` timeouts) is 'retryable';
@@ -24,6 +28,9 @@ export function classifyHttp(target: unknown): OutcomeClass | undefined {
   const status = statusOf(target);
   if (status !== undefined) {
     if (status === 501) return 'failure';
+    if (status === 504 && (target as Response).headers?.get?.(deadlineExceeded) != null) {
+      return 'failure';
+    }
     if (status >= 500 || status === 408 || status === 429) return 'retryable';
     return 'success';
   }

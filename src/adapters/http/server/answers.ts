@@ -16,17 +16,24 @@ export interface Answer {
 
 const text = 'text/plain; charset=utf-8';
 
+/**
+ * Marks a 504 the server sent because the caller's own time ran out, so a `resilientFetch`
+ * upstream does not resend it (the budget it would send is no larger) and can tell it from a
+ * gateway timing out on a slow dependency.
+ */
+export const deadlineExceededHeader = 'x-deadline-exceeded';
+
 /** 504 for a request whose caller's budget is spent (or below `minBudgetMs`). */
 export const budgetSpent: Answer = Object.freeze({
   status: 504,
-  headers: Object.freeze({ 'content-type': text }),
+  headers: Object.freeze({ 'content-type': text, [deadlineExceededHeader]: '1' }),
   body: 'Gateway Timeout: the request arrived with no time budget left\n',
 });
 
 /** 504 for a request whose deadline passed while it waited for admission. */
 const expiredInQueue: Answer = Object.freeze({
   status: 504,
-  headers: Object.freeze({ 'content-type': text }),
+  headers: Object.freeze({ 'content-type': text, [deadlineExceededHeader]: '1' }),
   body: 'Gateway Timeout: the request waited past its deadline\n',
 });
 
