@@ -1,0 +1,241 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Priority, priorities } from '../../../core/context.js';
+import { Pipeline } from '../../../core/pipeline.js';
+import { describe, type Policy } from '../../../core/policy.js';
+import type { RateLimitDecision } from '../../../rate-limiter/store.js';
+import { type RequestContext, requestScope } from '../request-scope.js';
+import { type Answer, budgetSpent, rateLimited, refusal } from './answers.js';
+import { healthAnswer, healthRouteOf, writeAnswer } from './health-routes.js';
+import {
+  budgetFrom,
+  priorityFrom,
+  resolveServerOptions,
+  type ServerPolicyOptions,
+  type ServerSettings,
+} from './options.js';
+import { quotaPolicy, serviceLimit } from './rate-limit-headers.js';
+import { ServerRequest } from './server-request.js';
+
+/** A node:http handler that also gets the request's context. */
+export type ContextHandler = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  context: RequestContext,
+) => unknown;
+
+/**
+ * How an adapter plugs into the policy: how it lets an admitted request go on, and how it
+ * sends an answer the policy made. `target` is whatever the adapter needs for one request (the
+ * user's handler, express's `next`), passed through so no closure is made per request.
+ * @internal
+ */
+export interface Driver<T> {
+  /** Runs the rest of the request (inside the request scope when propagating); may throw. */
+  proceed(
+    request: IncomingMessage,
+    response: ServerResponse,
+    context: RequestContext,
+    target: T,
+  ): unknown;
+  /** Sends a refusal or a health report. */
+  respond(response: ServerResponse, answer: Answer, target: T): void;
+}
+
+const rawDriver: Driver<ContextHandler> = {
+  proceed: (request, response, context, handler) => handler(request, response, context),
+  respond: (response, answer) => writeAnswer(response, answer),
+};
+
+const resolved = Promise.resolve();
+
+function toVoid(): void {}
+
+/**
+ * The framework-free server side of `bulwark/http`, on node's raw request and response:
+ * health endpoints first, then the caller's budget (504 when spent), the rate limiter (429),
+ * the shutdown and the shedder (503, or 504 for a deadline that passed in the queue); an
+ * admitted request holds its shedder slot until its response closes.
+ */
+export class ServerPolicy {
+  readonly settings: ServerSettings;
+  /** The shutdown's guard, then the shedder: what admits a request, if anything does. */
+  readonly #admission: Policy | undefined;
+  /** `RateLimit-Policy`, the same on every response. */
+  readonly #quota: string | undefined;
+
+  constructor(options?: ServerPolicyOptions) {
+    const settings = resolveServerOptions(options);
+    this.settings = settings;
+    const guard = settings.shutdown?.guard;
+    const shedder = settings.shedder;
+    this.#admission =
+      guard !== undefined && shedder !== undefined
+        ? new Pipeline([guard, shedder])
+        : (guard ?? shedder);
+    const limiter = settings.rateLimiter;
+    this.#quota =
+      limiter === undefined
+        ? undefined
+        : quotaPolicy(limiter.name, limiter.limit, limiter.intervalMs);
+  }
+
+  /**
+   * Handles one request: answers it (a health report, a refusal) or calls `handler` with its
+   * context once admitted. Resolves when the handler's result does, or once answered; rejects
+   * with the handler's error (thrown or rejected), which is yours to report: this is what
+   * `nodeHttpHandler` returns to node:http.
+   */
+  handle(
+    request: IncomingMessage,
+    response: ServerResponse,
+    handler: ContextHandler,
+  ): Promise<void> {
+    return this.dispatch(request, response, rawDriver, handler);
+  }
+
+  /** `handle` for any adapter. @internal */
+  dispatch<T>(
+    request: IncomingMessage,
+    response: ServerResponse,
+    driver: Driver<T>,
+    target: T,
+  ): Promise<void> {
+    const s = this.settings;
+    try {
+      if (s.health !== undefined && (request.method === 'GET' || request.method === 'HEAD')) {
+        const route = healthRouteOf(s.healthPaths, request.url);
+        if (route !== undefined) {
+          return healthAnswer(s.health, route).then((answer) =>
+            respond(response, answer, driver, target),
+          );
+        }
+      }
+      if (s.shutdown !== undefined && s.shutdown.state !== 'running') closeAfter(response);
+      const budget = budgetFrom(request.headers[s.deadlineHeader]);
+      if (budget <= 0 || budget < s.minBudgetMs) {
+        respond(response, budgetSpent, driver, target);
+        return resolved;
+      }
+      const deadline = Number.isNaN(budget) ? Number.POSITIVE_INFINITY : s.clock.now() + budget;
+      const context = new ServerRequest(response, deadline, this.#priorityOf(request), s.clock);
+      const limiter = s.rateLimiter;
+      if (limiter === undefined) return this.#admit(request, response, context, driver, target);
+      return limiter
+        .consume({ key: s.keyOf(request) })
+        .then((decision) => this.#limited(decision, request, response, context, driver, target));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #limited<T>(
+    decision: RateLimitDecision,
+    request: IncomingMessage,
+    response: ServerResponse,
+    context: ServerRequest,
+    driver: Driver<T>,
+    target: T,
+  ): Promise<void> {
+    const name = this.settings.rateLimiter!.name;
+    if (!decision.allowed) {
+      respond(response, rateLimited(decision, name, this.#quota!), driver, target);
+      return resolved;
+    }
+    if (!response.headersSent) {
+      response.setHeader('ratelimit-policy', this.#quota!);
+      response.setHeader(
+        'ratelimit',
+        serviceLimit(name, decision.remaining, decision.resetAfterMs),
+      );
+    }
+    return this.#admit(request, response, context, driver, target);
+  }
+
+  #admit<T>(
+    request: IncomingMessage,
+    response: ServerResponse,
+    context: ServerRequest,
+    driver: Driver<T>,
+    target: T,
+  ): Promise<void> {
+    const admission = this.#admission;
+    if (admission === undefined) return this.#proceed(request, response, context, driver, target);
+    return new Promise<void>((resolve, reject) => {
+      let admitted = false;
+      // The task holds the slot until the response closes, or the handler fails.
+      const task = (): Promise<void> =>
+        new Promise<void>((release, fail) => {
+          admitted = true;
+          context.releaseOnClose(release);
+          this.#proceed(request, response, context, driver, target).then(resolve, (error) => {
+            fail(error);
+            reject(error);
+          });
+        });
+      const options = {
+        signal: context.signal,
+        deadline: context.deadline,
+        priority: context.priority,
+      };
+      admission.execute(task, options).then(undefined, (error: unknown) => {
+        if (admitted) return;
+        // A client that left while queued took its request out of the queue: nobody to answer.
+        if (context.disconnected) return resolve();
+        const answer = refusal(error, this.settings.retryAfterMs);
+        if (answer === undefined) return reject(error);
+        respond(response, answer, driver, target);
+        resolve();
+      });
+    });
+  }
+
+  #proceed<T>(
+    request: IncomingMessage,
+    response: ServerResponse,
+    context: ServerRequest,
+    driver: Driver<T>,
+    target: T,
+  ): Promise<void> {
+    try {
+      const result = this.settings.propagate
+        ? requestScope.run(context, driver.proceed, request, response, context, target)
+        : driver.proceed(request, response, context, target);
+      return result === undefined ? resolved : Promise.resolve(result).then(toVoid);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #priorityOf(request: IncomingMessage): Priority {
+    const { priorityOf, priorityHeader } = this.settings;
+    if (priorityOf === undefined)
+      return priorityFrom(request.headers[priorityHeader]) ?? 'critical';
+    const chosen = priorityOf(request);
+    if (chosen === undefined) return 'critical';
+    if (!priorities.includes(chosen)) {
+      const allowed = priorities.map((p) => `'${p}'`).join(', ');
+      throw new TypeError(
+        `serverPolicy: option "priorityOf" returned ${describe(chosen)}; it must return one of ${allowed}, or undefined`,
+      );
+    }
+    return chosen;
+  }
+}
+
+/** Builds the server policy the three adapters share; see {@link ServerPolicyOptions}. */
+export function serverPolicy(options?: ServerPolicyOptions): ServerPolicy {
+  return new ServerPolicy(options);
+}
+
+/** Sends `answer`, unless the client is gone. */
+function respond<T>(response: ServerResponse, answer: Answer, driver: Driver<T>, target: T): void {
+  if (response.closed || response.writableEnded) return;
+  driver.respond(response, answer, target);
+}
+
+/** While shutting down: ask the client to close the connection after this response. */
+function closeAfter(response: ServerResponse): void {
+  if (response.headersSent) return;
+  response.shouldKeepAlive = false;
+  response.setHeader('connection', 'close');
+}
