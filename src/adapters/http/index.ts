@@ -1,5 +1,6 @@
 export { currentRequest, type RequestContext } from './request-scope.js';
 export { expressMiddleware } from './server/express.js';
+export { fastifyPlugin } from './server/fastify.js';
 export { healthRoutes } from './server/health-routes.js';
 export { nodeHttpHandler } from './server/node-http.js';
 export type { HealthPaths, ServerPolicyOptions } from './server/options.js';

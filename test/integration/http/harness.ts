@@ -3,8 +3,10 @@ import { createServer, type IncomingHttpHeaders, request, type Server } from 'no
 import type { AddressInfo } from 'node:net';
 import { connect, type Socket } from 'node:net';
 import express from 'express';
+import Fastify from 'fastify';
 import {
   expressMiddleware,
+  fastifyPlugin,
   nodeHttpHandler,
   type RequestContext,
   type ServerPolicyOptions,
@@ -66,6 +68,25 @@ export const adapters: readonly Adapter[] = [
       const server = createServer(app);
       const port = await listen(server);
       return { port, server, close: () => closeNodeServer(server) };
+    },
+  },
+  {
+    name: 'fastify',
+    registersWithShutdown: true,
+    async start(options, handler) {
+      const app = Fastify();
+      await app.register(fastifyPlugin(options));
+      app.all('/*', async (request) => handler(request.bulwark, request.url));
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const port = (app.server.address() as AddressInfo).port;
+      return {
+        port,
+        server: app.server,
+        async close() {
+          app.server.closeAllConnections();
+          await app.close().catch(() => {});
+        },
+      };
     },
   },
 ];
