@@ -9,10 +9,18 @@ import { openLoop } from './open-loop.mjs';
 import { startServer } from './server-process.mjs';
 import { serverVariants } from './servers/index.mjs';
 
-async function withServer(id, settings, pin, use) {
+/**
+ * Runs `load(url)` against a fresh server of variant `id`, adding the share of a core the server
+ * had meanwhile (less than 1 when other processes took turns on it), and kills the server.
+ */
+async function withServer(id, settings, pin, load) {
   const server = await startServer('http-overload', id, { workMs: settings.workMs }, pin);
   try {
-    return await use(server);
+    const before = await server.usage();
+    const result = await load(server.url);
+    const after = await server.usage();
+    if (before === undefined || after === undefined) return result;
+    return { ...result, serverCpu: (after.cpuMs - before.cpuMs) / (after.atMs - before.atMs) };
   } finally {
     await server.kill();
   }
@@ -21,9 +29,9 @@ async function withServer(id, settings, pin, use) {
 /** `{ settings, capacityRps, capacity, unloaded, rows }`: each row one scenario of `settings.loadFactor` × capacity. */
 export async function runOverloadFamily(settings, pin, log) {
   const closed = { connections: settings.capacityConnections, pipelining: 1 };
-  const capacity = await withServer('unprotected', settings, pin, async (server) => {
-    await closedLoop(server.url, { ...closed, durationS: settings.warmupS });
-    return closedLoop(server.url, { ...closed, durationS: settings.capacityS });
+  const capacity = await withServer('unprotected', settings, pin, async (url) => {
+    await closedLoop(url, { ...closed, durationS: settings.warmupS });
+    return closedLoop(url, { ...closed, durationS: settings.capacityS });
   });
   const capacityRps = capacity.rps;
   log(`  capacity: ${capacityRps.toFixed(0)} req/s in a closed loop`);
@@ -34,8 +42,8 @@ export async function runOverloadFamily(settings, pin, log) {
     timeoutMs: settings.timeoutMs,
     headers: { 'x-request-timeout-ms': String(settings.timeoutMs) },
   });
-  const unloaded = await withServer('unprotected', settings, pin, (server) =>
-    openLoop(server.url, {
+  const unloaded = await withServer('unprotected', settings, pin, (url) =>
+    openLoop(url, {
       ...open(capacityRps * settings.unloadedFactor),
       durationS: settings.unloadedS,
     }),
@@ -46,8 +54,8 @@ export async function runOverloadFamily(settings, pin, log) {
   for (const variant of serverVariants['http-overload']) {
     const row = { variant: variant.id, library: variant.library, label: variant.label };
     try {
-      const result = await withServer(variant.id, settings, pin, (server) =>
-        openLoop(server.url, open(capacityRps * settings.loadFactor)),
+      const result = await withServer(variant.id, settings, pin, (url) =>
+        openLoop(url, open(capacityRps * settings.loadFactor)),
       );
       rows.push({ ...row, status: 'ok', ...result, ofCapacity: result.goodputRps / capacityRps });
       log(

@@ -34,6 +34,7 @@ const overloadColumns = [
   ['shed (503)', (r) => int(r.shed)],
   ['timed out', (r) => int(r.timeouts)],
   ['errors', (r) => int(r.errors === undefined ? undefined : r.errors + r.otherStatus)],
+  ['server CPU', (r) => pct(r.serverCpu)],
   ['client CPU', (r) => pct(r.clientCpu)],
 ];
 
@@ -69,7 +70,7 @@ export function httpTable(family, result, markdown = false) {
     status: 'ok',
     ...result.unloaded,
   };
-  const capacity = `capacity C = ${int(result.capacityRps)} req/s (closed loop; p50 ${ms(result.capacity.p50Ms)}, p99 ${ms(result.capacity.p99Ms)}); offered load ${result.settings.loadFactor}× C`;
+  const capacity = `capacity C = ${int(result.capacityRps)} req/s (closed loop; p50 ${ms(result.capacity.p50Ms)}, p99 ${ms(result.capacity.p99Ms)}; server CPU ${pct(result.capacity.serverCpu)}); offered load ${result.settings.loadFactor}× C`;
   const table = render(cells(overloadColumns, [reference, ...result.rows]));
   return markdown ? `${capacity}\n\n${table}` : `  ${capacity}\n${table}`;
 }

@@ -53,10 +53,20 @@ function handle(child, port) {
   return {
     port,
     url: `http://127.0.0.1:${port}/`,
-    /** The server's CPU time so far and the time of reading it, both in ms. */
+    /**
+     * The server's CPU time so far and the time of reading it, both in ms; undefined when it
+     * does not answer within 3 s (a server buried in queued work).
+     */
     usage: () =>
       new Promise((resolve) => {
-        child.once('message', resolve);
+        const timer = setTimeout(() => {
+          child.off('message', resolve);
+          resolve(undefined);
+        }, 3000);
+        child.once('message', (usage) => {
+          clearTimeout(timer);
+          resolve(usage);
+        });
         child.send('usage');
       }),
     /** Closes the server and waits for its process to end. */

@@ -35,16 +35,6 @@ async function serve(listener) {
 
 export default [
   {
-    id: 'deep',
-    library: 'node:http',
-    label: 'backlog 4096',
-    make: async ({ workMs }) => {
-      const server = http.createServer(handlerOf(workMs));
-      await new Promise((r) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, r));
-      return { port: server.address().port, close: () => close(server) };
-    },
-  },
-  {
     id: 'unprotected',
     library: 'node:http',
     label: 'no admission control',
