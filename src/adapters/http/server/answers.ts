@@ -1,6 +1,11 @@
-import { ExecutionRejectedError, ShuttingDownError, TimeoutError } from '../../../core/errors.js';
+import {
+  ExecutionRejectedError,
+  RateLimitedError,
+  ShuttingDownError,
+  TimeoutError,
+} from '../../../core/errors.js';
 import type { RateLimitDecision } from '../../../rate-limiter/store.js';
-import { serviceLimit, wholeSeconds } from './rate-limit-headers.js';
+import { type RateLimitFields, wholeSeconds } from './rate-limit-headers.js';
 
 /** A response the server policy sends itself: a refusal or a health report. */
 export interface Answer {
@@ -26,29 +31,37 @@ const expiredInQueue: Answer = Object.freeze({
 });
 
 /** 429 with `Retry-After` and the RateLimit fields. */
-export function rateLimited(decision: RateLimitDecision, name: string, policy: string): Answer {
+export function rateLimited(decision: RateLimitDecision, fields: RateLimitFields): Answer {
   return {
     status: 429,
     headers: {
       'content-type': text,
       'retry-after': String(wholeSeconds(decision.retryAfterMs)),
-      'ratelimit-policy': policy,
-      ratelimit: serviceLimit(name, decision.remaining, decision.resetAfterMs),
+      'ratelimit-policy': fields.policy,
+      ratelimit: fields.current(decision.remaining, decision.resetAfterMs),
     },
     body: 'Too Many Requests\n',
   };
 }
 
 /**
- * The answer to a refusal to admit: 504 for a deadline that passed in the queue, 503 with
- * `Retry-After` (the refusal's own hint, else `fallbackMs`) for any other, and `Connection:
- * close` too when the service is shutting down. Undefined for an error that is no refusal.
+ * The answer to a refusal to admit: 504 for a deadline that passed in the queue, 429 for a
+ * rate limiter inside the shedder's pipeline, 503 for any other, and `Connection: close` too
+ * when the service is shutting down; `Retry-After` is the refusal's own hint, else
+ * `fallbackMs`. Undefined for an error that is no refusal.
  */
 export function refusal(error: unknown, fallbackMs: number): Answer | undefined {
   if (error instanceof TimeoutError) return expiredInQueue;
   if (!(error instanceof ExecutionRejectedError)) return undefined;
   const hint = (error as { retryAfterMs?: unknown }).retryAfterMs;
   const retryAfter = String(wholeSeconds(typeof hint === 'number' ? hint : fallbackMs));
+  if (error instanceof RateLimitedError) {
+    return {
+      status: 429,
+      headers: { 'content-type': text, 'retry-after': retryAfter },
+      body: 'Too Many Requests\n',
+    };
+  }
   if (error instanceof ShuttingDownError) {
     return {
       status: 503,

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { isServer } from '../../../shutdown/servers.js';
 import type { GracefulShutdown } from '../../../shutdown/shutdown.js';
 import type { RequestContext } from '../request-scope.js';
 import { writeAnswer } from './health-routes.js';
@@ -42,7 +43,7 @@ export function expressMiddleware(options?: ServerPolicyOptions): RequestHandler
 /** Puts the server the request came through under the shutdown, the first time it is seen. */
 function register(shutdown: GracefulShutdown, request: Request, registered: WeakSet<object>): void {
   const server = (request.socket as { server?: unknown }).server;
-  if (typeof server !== 'object' || server === null || registered.has(server)) return;
+  if (!isServer(server) || registered.has(server)) return;
   registered.add(server);
-  shutdown.server(server as Parameters<GracefulShutdown['server']>[0]);
+  shutdown.server(server);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { quotaPolicy, serviceLimit, sfString, wholeSeconds } from './rate-limit-headers.js';
+import { quotaPolicy, RateLimitFields, sfString, wholeSeconds } from './rate-limit-headers.js';
 
 describe('RateLimit fields (draft-ietf-httpapi-ratelimit-headers, structured-field form)', () => {
   it('writes a policy name as an sf-string, escaping quotes and backslashes', () => {
@@ -23,9 +23,11 @@ describe('RateLimit fields (draft-ietf-httpapi-ratelimit-headers, structured-fie
   });
 
   it('reports whole units remaining and the seconds until the quota is whole, rounded up', () => {
-    expect(serviceLimit('api', 4, 30_000)).toBe('"api";r=4;t=30');
-    expect(serviceLimit('api', 2.7, 1)).toBe('"api";r=2;t=1');
-    expect(serviceLimit('api', -1, 0)).toBe('"api";r=0;t=0');
+    const fields = new RateLimitFields('my "api"', 10, 60_000);
+    expect(fields.policy).toBe('"my \\"api\\"";q=10;w=60');
+    expect(fields.current(4, 30_000)).toBe('"my \\"api\\"";r=4;t=30');
+    expect(fields.current(2.7, 1)).toBe('"my \\"api\\"";r=2;t=1');
+    expect(fields.current(-1, 0)).toBe('"my \\"api\\"";r=0;t=0');
   });
 
   it('rounds Retry-After up to whole seconds', () => {

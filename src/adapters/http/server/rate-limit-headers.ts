@@ -1,6 +1,6 @@
 /**
- * The fields of draft-ietf-httpapi-ratelimit-headers (the structured-field form it has used
- * since draft 08, as in draft 12): `RateLimit-Policy` states a quota policy (`q` units per `w`
+ * The fields of draft-ietf-httpapi-ratelimit-headers, in the structured-field form of its
+ * drafts 08 to 10: `RateLimit-Policy` states a quota policy (`q` units per `w`
  * seconds) and `RateLimit` the service limit now (`r` units remaining, `t` seconds until the
  * quota is whole again), both keyed by the policy's name as an sf-string.
  */
@@ -51,8 +51,21 @@ export function quotaPolicy(name: string, limit: number, intervalMs: number): st
   return `${sfString(name)};q=${quota};w=${window}`;
 }
 
-/** `RateLimit`: `remaining` whole units now, the quota whole again in `resetAfterMs`. */
-export function serviceLimit(name: string, remaining: number, resetAfterMs: number): string {
-  const r = remaining > 0 ? Math.floor(remaining) : 0;
-  return `${sfString(name)};r=${r};t=${wholeSeconds(resetAfterMs)}`;
+/** A rate limiter's two fields: its `RateLimit-Policy`, and its `RateLimit` at each decision. */
+export class RateLimitFields {
+  /** `RateLimit-Policy`, the same on every response. */
+  readonly policy: string;
+  /** The policy's name as an sf-string, made once: escaping it per response costs more than the rest. */
+  readonly #name: string;
+
+  constructor(name: string, limit: number, intervalMs: number) {
+    this.#name = sfString(name);
+    this.policy = quotaPolicy(name, limit, intervalMs);
+  }
+
+  /** `RateLimit`: `remaining` whole units now, the quota whole again in `resetAfterMs`. */
+  current(remaining: number, resetAfterMs: number): string {
+    const r = remaining > 0 ? Math.floor(remaining) : 0;
+    return `${this.#name};r=${r};t=${wholeSeconds(resetAfterMs)}`;
+  }
 }

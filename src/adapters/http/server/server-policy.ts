@@ -13,7 +13,7 @@ import {
   type ServerPolicyOptions,
   type ServerSettings,
 } from './options.js';
-import { quotaPolicy, serviceLimit } from './rate-limit-headers.js';
+import { RateLimitFields } from './rate-limit-headers.js';
 import { ServerRequest } from './server-request.js';
 
 /** A node:http handler that also gets the request's context. */
@@ -60,8 +60,7 @@ export class ServerPolicy {
   readonly settings: ServerSettings;
   /** The shutdown's guard, then the shedder: what admits a request, if anything does. */
   readonly #admission: Policy | undefined;
-  /** `RateLimit-Policy`, the same on every response. */
-  readonly #quota: string | undefined;
+  readonly #fields: RateLimitFields | undefined;
 
   constructor(options?: ServerPolicyOptions) {
     const settings = resolveServerOptions(options);
@@ -73,10 +72,10 @@ export class ServerPolicy {
         ? new Pipeline([guard, shedder])
         : (guard ?? shedder);
     const limiter = settings.rateLimiter;
-    this.#quota =
+    this.#fields =
       limiter === undefined
         ? undefined
-        : quotaPolicy(limiter.name, limiter.limit, limiter.intervalMs);
+        : new RateLimitFields(limiter.name, limiter.limit, limiter.intervalMs);
   }
 
   /**
@@ -136,17 +135,14 @@ export class ServerPolicy {
     driver: Driver<T>,
     target: T,
   ): Promise<void> {
-    const name = this.settings.rateLimiter!.name;
+    const fields = this.#fields!;
     if (!decision.allowed) {
-      respond(response, rateLimited(decision, name, this.#quota!), driver, target);
+      respond(response, rateLimited(decision, fields), driver, target);
       return resolved;
     }
     if (!response.headersSent) {
-      response.setHeader('ratelimit-policy', this.#quota!);
-      response.setHeader(
-        'ratelimit',
-        serviceLimit(name, decision.remaining, decision.resetAfterMs),
-      );
+      response.setHeader('ratelimit-policy', fields.policy);
+      response.setHeader('ratelimit', fields.current(decision.remaining, decision.resetAfterMs));
     }
     return this.#admit(request, response, context, driver, target);
   }
