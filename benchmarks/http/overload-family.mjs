@@ -10,12 +10,14 @@ import { startServer } from './server-process.mjs';
 import { serverVariants } from './servers/index.mjs';
 
 /**
- * Runs `load(url)` against a fresh server of variant `id`, adding the share of a core the server
- * had meanwhile (less than 1 when other processes took turns on it), and kills the server.
+ * Runs `load(url)` against a fresh server of variant `id`, after `warm(url)` if given, adding
+ * the share of a core the server had during the load (less than 1 when other processes took
+ * turns on it), and kills the server.
  */
-async function withServer(id, settings, pin, load) {
+async function withServer(id, settings, pin, load, warm) {
   const server = await startServer('http-overload', id, { workMs: settings.workMs }, pin);
   try {
+    await warm?.(server.url);
     const before = await server.usage();
     const result = await load(server.url);
     const after = await server.usage();
@@ -26,14 +28,24 @@ async function withServer(id, settings, pin, load) {
   }
 }
 
-/** `{ settings, capacityRps, capacity, unloaded, rows }`: each row one scenario of `settings.loadFactor` × capacity. */
+/**
+ * `{ settings, capacityRps, capacity, unloaded, rows }`: each row one scenario at
+ * `settings.loadFactor` × capacity, with its goodput as a share of capacity and `usefulCpu`,
+ * the share of the server's CPU time that went to requests answered in time (which, unlike the
+ * former, holds when other processes take turns on the server's core).
+ */
 export async function runOverloadFamily(settings, pin, log) {
   const closed = { connections: settings.capacityConnections, pipelining: 1 };
-  const capacity = await withServer('unprotected', settings, pin, async (url) => {
-    await closedLoop(url, { ...closed, durationS: settings.warmupS });
-    return closedLoop(url, { ...closed, durationS: settings.capacityS });
-  });
+  const capacity = await withServer(
+    'unprotected',
+    settings,
+    pin,
+    (url) => closedLoop(url, { ...closed, durationS: settings.capacityS }),
+    (url) => closedLoop(url, { ...closed, durationS: settings.warmupS }),
+  );
   const capacityRps = capacity.rps;
+  // CPU seconds per request at capacity: what turns a server's CPU time into requests served.
+  const cpuPerRequest = capacity.serverCpu / capacityRps;
   log(`  capacity: ${capacityRps.toFixed(0)} req/s in a closed loop`);
 
   const open = (rate) => ({
@@ -57,7 +69,13 @@ export async function runOverloadFamily(settings, pin, log) {
       const result = await withServer(variant.id, settings, pin, (url) =>
         openLoop(url, open(capacityRps * settings.loadFactor)),
       );
-      rows.push({ ...row, status: 'ok', ...result, ofCapacity: result.goodputRps / capacityRps });
+      rows.push({
+        ...row,
+        status: 'ok',
+        ...result,
+        ofCapacity: result.goodputRps / capacityRps,
+        usefulCpu: (result.goodputRps * cpuPerRequest) / result.serverCpu,
+      });
       log(
         `  ${variant.id}: goodput ${result.goodputRps.toFixed(0)}/s, p99 ${result.p99Ms?.toFixed(0)} ms`,
       );

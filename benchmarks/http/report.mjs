@@ -5,7 +5,7 @@ import { benchDir } from '../lib/env.mjs';
 
 const int = (v) => (v === undefined ? '—' : Math.round(v).toLocaleString('en-US'));
 const ms = (v) => (v === undefined ? '—' : `${v < 10 ? v.toFixed(1) : v.toFixed(0)} ms`);
-const pct = (v) => (v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
+const pct = (v) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : '—');
 
 const closedColumns = [
   ['library', (r) => r.library],
@@ -29,6 +29,7 @@ const overloadColumns = [
   ['offered/s', (r) => int(r.offered === undefined ? undefined : r.offered / r.durationS)],
   ['goodput/s', (r) => int(r.goodputRps)],
   ['of capacity', (r) => pct(r.ofCapacity)],
+  ['useful CPU', (r) => pct(r.usefulCpu)],
   ['admitted p50', (r) => ms(r.p50Ms)],
   ['admitted p99', (r) => ms(r.p99Ms)],
   ['shed (503)', (r) => int(r.shed)],

@@ -55,14 +55,14 @@ function handle(child, port) {
     url: `http://127.0.0.1:${port}/`,
     /**
      * The server's CPU time so far and the time of reading it, both in ms; undefined when it
-     * does not answer within 3 s (a server buried in queued work).
+     * does not answer within 10 s (a server buried in queued work).
      */
     usage: () =>
       new Promise((resolve) => {
         const timer = setTimeout(() => {
           child.off('message', resolve);
           resolve(undefined);
-        }, 3000);
+        }, 10_000);
         child.once('message', (usage) => {
           clearTimeout(timer);
           resolve(usage);
