@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { healthRoutes, nodeHttpHandler } from '../../../src/adapters/http/index.js';
-import { bulkhead, healthRegistry } from '../../../src/index.js';
+import { bulkhead, fallback, healthRegistry, pipeline, retry } from '../../../src/index.js';
 import { call } from './harness.js';
 
 const servers: Server[] = [];
@@ -89,6 +89,46 @@ describe('nodeHttpHandler', () => {
     expect(counts[3]).toBe(counts[2]! + 1);
     if (!response!.closed) await once(response!, 'close');
     expect(response!.listenerCount('close')).toBe(0);
+  });
+
+  it('runs the handler once when a retry in the shedder pipeline sees its failure', async () => {
+    let calls = 0;
+    const shedder = pipeline(retry({ maxAttempts: 3, backoff: () => 0 }), bulkhead({ limit: 1 }));
+    const port = await serve(
+      nodeHttpHandler(
+        () => {
+          calls++;
+          throw new Error('boom');
+        },
+        { shedder },
+      ),
+      { captureRejections: true },
+    );
+    expect((await call(port, '/')).status).toBe(500);
+    expect(calls).toBe(1);
+  });
+
+  it('answers 503 when the shedder answers without admitting (a fallback around it)', async () => {
+    let calls = 0;
+    const shedder = pipeline(fallback({ value: 'substitute' }), bulkhead({ limit: 1, queue: 0 }));
+    const held: ServerResponse[] = [];
+    const port = await serve(
+      nodeHttpHandler(
+        (_request, response) => {
+          calls++;
+          held.push(response);
+        },
+        { shedder },
+      ),
+    );
+    const holding = call(port, '/hold');
+    while (held.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    const refused = await call(port, '/refused');
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBe('1');
+    held[0]!.end('held');
+    expect((await holding).body).toBe('held');
+    expect(calls).toBe(1);
   });
 
   it('rejects a handler that is not a function', () => {

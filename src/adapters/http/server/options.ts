@@ -29,7 +29,7 @@ export interface ServerPolicyOptions {
    * Admits requests: a load shedder, a bulkhead, an adaptive bulkhead, a pipeline of them, or
    * any policy with `execute`. A request holds its slot until its response closes. Default: none.
    */
-  shedder?: Policy;
+  shedder?: Policy<never, unknown>;
   /**
    * Limits each client (`keyOf`) with `consume()`; refused requests get 429. Every response
    * it decided carries `RateLimit-Policy` and `RateLimit`. Default: none.
@@ -107,7 +107,7 @@ export function clientAddress(request: IncomingMessage): string | undefined {
 
 export function resolveServerOptions(options: unknown): ServerSettings {
   const o = checkOptions<ServerPolicyOptions>(label, options);
-  const shedder = o.shedder;
+  const shedder = o.shedder as Policy | undefined;
   if (shedder !== undefined && typeof (shedder as Partial<Policy> | null)?.execute !== 'function') {
     throw invalid(label, 'shedder', shedder, 'a policy (an object with execute())');
   }
@@ -136,7 +136,7 @@ export function resolveServerOptions(options: unknown): ServerSettings {
     throw invalid(label, 'propagate', o.propagate, 'a boolean');
   }
   return {
-    shedder: o.shedder,
+    shedder,
     rateLimiter: o.rateLimiter,
     keyOf:
       o.keyOf === undefined

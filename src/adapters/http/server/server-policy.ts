@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Priority, priorities } from '../../../core/context.js';
+import { ExecutionRejectedError } from '../../../core/errors.js';
 import { Pipeline } from '../../../core/pipeline.js';
 import { describe, type Policy } from '../../../core/policy.js';
 import type { RateLimitDecision } from '../../../rate-limiter/store.js';
@@ -26,7 +27,7 @@ export type ContextHandler = (
 /**
  * How an adapter plugs into the policy: how it lets an admitted request go on, and how it
  * sends an answer the policy made. `target` is whatever the adapter needs for one request (the
- * user's handler, express's `next`), passed through so no closure is made per request.
+ * user's handler, express's `next`), passed through so an adapter makes no closure per request.
  * @internal
  */
 export interface Driver<T> {
@@ -48,6 +49,11 @@ const rawDriver: Driver<ContextHandler> = {
 
 const resolved = Promise.resolve();
 
+/** What a shedder that answered without admitting (a fallback around it) is taken as. */
+const substituted = new ExecutionRejectedError(
+  'The shedder answered without admitting the request',
+);
+
 function toVoid(): void {}
 
 /**
@@ -57,6 +63,7 @@ function toVoid(): void {}
  * admitted request holds its shedder slot until its response closes.
  */
 export class ServerPolicy {
+  /** The options, checked, with their defaults. @internal */
   readonly settings: ServerSettings;
   /** The shutdown's guard, then the shedder: what admits a request, if anything does. */
   readonly #admission: Policy | undefined;
@@ -157,31 +164,39 @@ export class ServerPolicy {
     const admission = this.#admission;
     if (admission === undefined) return this.#proceed(request, response, context, driver, target);
     return new Promise<void>((resolve, reject) => {
-      let admitted = false;
-      // The task holds the slot until the response closes, or the handler fails.
+      // Holds the slot until the response closes, or the handler fails. Run once: a retry or
+      // hedge inside the shedder's pipeline gets the same outcome, never a second handler call.
+      let attempt: Promise<void> | undefined;
       const task = (): Promise<void> =>
-        new Promise<void>((release, fail) => {
-          admitted = true;
+        (attempt ??= new Promise<void>((release, fail) => {
           context.releaseOnClose(release);
           this.#proceed(request, response, context, driver, target).then(resolve, (error) => {
             fail(error);
             reject(error);
           });
-        });
+        }));
+      const refused = (error: unknown): void => {
+        if (attempt !== undefined) return;
+        if (context.disconnected) {
+          // The client left while queued, which took its request out of the queue: nobody to answer.
+          resolve();
+          return;
+        }
+        const answer = refusal(error, this.settings.retryAfterMs);
+        if (answer === undefined) {
+          reject(error);
+          return;
+        }
+        respond(response, answer, driver, target);
+        resolve();
+      };
       const options = {
         signal: context.signal,
         deadline: context.deadline,
         priority: context.priority,
       };
-      admission.execute(task, options).then(undefined, (error: unknown) => {
-        if (admitted) return;
-        // A client that left while queued took its request out of the queue: nobody to answer.
-        if (context.disconnected) return resolve();
-        const answer = refusal(error, this.settings.retryAfterMs);
-        if (answer === undefined) return reject(error);
-        respond(response, answer, driver, target);
-        resolve();
-      });
+      // Fulfilled without running the task: a fallback in the pipeline answered for it.
+      admission.execute(task, options).then(() => refused(substituted), refused);
     });
   }
 
