@@ -47,6 +47,7 @@ export function httpSettings(quick) {
       unloadedFactor: 0.5,
       unloadedS: quick ? 1 : 3,
       loadFactor: 3,
+      settleS: quick ? 0.5 : 1,
       openS: quick ? 2 : 10,
       timeoutMs: 1000,
     },

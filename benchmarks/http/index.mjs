@@ -34,7 +34,7 @@ function setupLine({ settings, pin, quick, loadAverage }) {
   const { closed, overload } = settings;
   return [
     `closed loop: autocannon, ${closed.connections} connections, pipelining ${closed.pipelining}, ${closed.warmupS} s warm-up per server, then ${closed.rounds} interleaved round(s) of ${closed.durationS} s`,
-    `overload: ${overload.workMs} ms of CPU per request, capacity from ${overload.capacityS} s of a closed loop with ${overload.capacityConnections} connections, then ${overload.openS} s of open-loop load at ${overload.loadFactor}× capacity per scenario, client timeout ${overload.timeoutMs} ms`,
+    `overload: ${overload.workMs} ms of CPU per request, capacity from ${overload.capacityS} s of a closed loop with ${overload.capacityConnections} connections, then open-loop load at ${overload.loadFactor}× capacity per scenario, ${overload.settleS} s to settle and ${overload.openS} s counted, client timeout ${overload.timeoutMs} ms`,
     pin
       ? 'server pinned to core 0, load generator to core 1 (taskset)'
       : 'processes not pinned (needs taskset and 2 cores)',

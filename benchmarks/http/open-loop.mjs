@@ -33,12 +33,15 @@ function send(agent, url, headers, timeoutMs) {
 }
 
 /**
- * Sends `rate` requests a second to `url` for `durationS` seconds, each sent at its scheduled
- * time (checked every millisecond), and resolves once every one has been answered or given up.
+ * Sends `rate` requests a second to `url` for `settleS + durationS` seconds, each sent at its
+ * scheduled time (checked every millisecond), and resolves once every one has been answered or
+ * given up. Only the requests sent after the first `settleS` seconds are counted: the load is
+ * already at full rate then, the server's code warm and the client's connections open.
  */
-export async function openLoop(url, { rate, durationS, timeoutMs, headers = {} }) {
+export async function openLoop(url, { rate, durationS, settleS = 0, timeoutMs, headers = {} }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
-  const total = Math.round(rate * durationS);
+  const settling = Math.round(rate * settleS);
+  const total = settling + Math.round(rate * durationS);
   const pending = [];
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
@@ -59,7 +62,7 @@ export async function openLoop(url, { rate, durationS, timeoutMs, headers = {} }
   const { user, system } = process.cpuUsage(cpuBefore);
   const clientCpu = (user + system) / 1000 / (performance.now() - started);
   agent.destroy();
-  return { ...summarise(results, { durationS, timeoutMs }), clientCpu, lagMs };
+  return { ...summarise(results.slice(settling), { durationS, timeoutMs }), clientCpu, lagMs };
 }
 
 function percentile(sorted, p) {

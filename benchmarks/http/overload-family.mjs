@@ -5,6 +5,7 @@
  * afterwards: without a shedder it is left with seconds of queued work nobody waits for.
  */
 import { closedLoop } from './closed-loop.mjs';
+import { listenOverflows } from './listen-drops.mjs';
 import { openLoop } from './open-loop.mjs';
 import { startServer } from './server-process.mjs';
 import { serverVariants } from './servers/index.mjs';
@@ -12,17 +13,22 @@ import { serverVariants } from './servers/index.mjs';
 /**
  * Runs `load(url)` against a fresh server of variant `id`, after `warm(url)` if given, adding
  * the share of a core the server had during the load (less than 1 when other processes took
- * turns on it), and kills the server.
+ * turns on it) and the connections the kernel dropped meanwhile, and kills the server.
  */
 async function withServer(id, settings, pin, load, warm) {
   const server = await startServer('http-overload', id, { workMs: settings.workMs }, pin);
   try {
     await warm?.(server.url);
     const before = await server.usage();
+    const dropsBefore = listenOverflows();
     const result = await load(server.url);
+    const listenDrops = listenOverflows() - dropsBefore;
     const after = await server.usage();
-    if (before === undefined || after === undefined) return result;
-    return { ...result, serverCpu: (after.cpuMs - before.cpuMs) / (after.atMs - before.atMs) };
+    const serverCpu =
+      before === undefined || after === undefined
+        ? undefined
+        : (after.cpuMs - before.cpuMs) / (after.atMs - before.atMs);
+    return { ...result, serverCpu, listenDrops };
   } finally {
     await server.kill();
   }
@@ -51,6 +57,7 @@ export async function runOverloadFamily(settings, pin, log) {
   const open = (rate) => ({
     rate,
     durationS: settings.openS,
+    settleS: settings.settleS,
     timeoutMs: settings.timeoutMs,
     headers: { 'x-request-timeout-ms': String(settings.timeoutMs) },
   });

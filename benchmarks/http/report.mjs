@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchDir } from '../lib/env.mjs';
 
-const int = (v) => (v === undefined ? '—' : Math.round(v).toLocaleString('en-US'));
+const int = (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '—');
 const ms = (v) => (v === undefined ? '—' : `${v < 10 ? v.toFixed(1) : v.toFixed(0)} ms`);
 const pct = (v) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : '—');
 
@@ -34,6 +34,7 @@ const overloadColumns = [
   ['admitted p99', (r) => ms(r.p99Ms)],
   ['shed (503)', (r) => int(r.shed)],
   ['timed out', (r) => int(r.timeouts)],
+  ['listen drops', (r) => int(r.listenDrops)],
   ['errors', (r) => int(r.errors === undefined ? undefined : r.errors + r.otherStatus)],
   ['server CPU', (r) => pct(r.serverCpu)],
   ['client CPU', (r) => pct(r.clientCpu)],
