@@ -8,19 +8,24 @@ import { startServer } from './server-process.mjs';
 import { serverVariants } from './servers/index.mjs';
 
 /**
- * One measurement of a variant, with the share of a core its server used meanwhile and the CPU
- * time it spent per request. CPU time counts only while the server runs, so it stays
+ * One measurement of a variant, with the share of a core its server used meanwhile, the CPU
+ * time it spent per request, and the share of a core the load generator used (near 100%, it
+ * may be what limits the req/s). CPU time counts only while the server runs, so it stays
  * comparable when other processes take turns on the core and the req/s drop.
  */
 async function sample(server, load) {
   const before = await server.usage();
+  const client = process.cpuUsage();
   const result = await closedLoop(server.url, load);
+  const { user, system } = process.cpuUsage(client);
   const after = await server.usage();
   const cpuMs = after.cpuMs - before.cpuMs;
+  const elapsedMs = after.atMs - before.atMs;
   return {
     ...result,
-    serverCpu: cpuMs / (after.atMs - before.atMs),
+    serverCpu: cpuMs / elapsedMs,
     cpuUsPerRequest: (cpuMs * 1000) / result.requests,
+    clientCpu: (user + system) / 1000 / elapsedMs,
   };
 }
 

@@ -24,13 +24,15 @@ export async function runHttp(families, { quick }, log) {
     log(httpTable(family, result));
     results.push({ family, result });
   }
+  setup.loadAverageAtEnd = os.loadavg();
   const verdicts = httpVerdicts(results.filter(({ result }) => result.error === undefined));
   log('\nHTTP claims (measured in this run)');
   log(verdicts.length > 0 ? verdictTable(verdicts) : '  none in the selected families');
   return { setup, results, verdicts };
 }
 
-function setupLine({ settings, pin, quick, loadAverage }) {
+function setupLine({ settings, pin, quick, loadAverage, loadAverageAtEnd }) {
+  const loads = (l) => l.map((v) => v.toFixed(2)).join(' ');
   const { closed, overload } = settings;
   return [
     `closed loop: autocannon, ${closed.connections} connections, pipelining ${closed.pipelining}, ${closed.warmupS} s warm-up per server, then ${closed.rounds} interleaved round(s) of ${closed.durationS} s`,
@@ -38,7 +40,7 @@ function setupLine({ settings, pin, quick, loadAverage }) {
     pin
       ? 'server pinned to core 0, load generator to core 1 (taskset)'
       : 'processes not pinned (needs taskset and 2 cores)',
-    `load average at start ${loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
+    `load average (1, 5, 15 min) at start ${loads(loadAverage)}${loadAverageAtEnd ? `, at end ${loads(loadAverageAtEnd)}` : ''}`,
     ...(quick ? ['QUICK: a smoke test, not a result'] : []),
   ].join('; ');
 }

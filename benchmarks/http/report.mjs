@@ -19,6 +19,7 @@ const closedColumns = [
     'CPU/req',
     (r) => (r.cpuUsPerRequest === undefined ? '—' : `${r.cpuUsPerRequest.toFixed(2)} µs`),
   ],
+  ['client CPU', (r) => pct(r.clientCpu)],
   ['non-2xx', (r) => int(r.non2xx)],
   ['errors', (r) => int(r.errors === undefined ? undefined : r.errors + r.timeouts)],
   ['case', (r) => r.label + (r.status === 'ok' ? '' : ` (${r.status}: ${r.reason})`)],
