@@ -69,11 +69,15 @@ function handle(child, port) {
         });
         child.send('usage');
       }),
-    /** Closes the server and waits for its process to end. */
+    /** Closes the server and waits for its process to end; kills it if that takes over 5 s. */
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
         child.send('stop');
       }),
     /** Ends the server at once, whatever it still has queued. */
