@@ -36,8 +36,8 @@ export function httpSettings(quick) {
       connections: 100,
       pipelining: 10,
       warmupS: quick ? 0.5 : 2,
-      durationS: quick ? 1 : 3,
-      rounds: quick ? 1 : 3,
+      durationS: quick ? 1 : 2,
+      rounds: quick ? 1 : 5,
     },
     overload: {
       workMs: 2,
