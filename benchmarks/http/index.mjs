@@ -25,7 +25,7 @@ export async function runHttp(families, { quick }, log) {
     results.push({ family, result });
   }
   setup.loadAverageAtEnd = os.loadavg();
-  const verdicts = httpVerdicts(results.filter(({ result }) => result.error === undefined));
+  const verdicts = httpVerdicts(results, settings);
   log('\nHTTP claims (measured in this run)');
   log(verdicts.length > 0 ? verdictTable(verdicts) : '  none in the selected families');
   return { setup, results, verdicts };

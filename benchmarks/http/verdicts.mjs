@@ -77,12 +77,12 @@ function goodputClaim(claim, result, plain, shed) {
   };
 }
 
-function overloadClaims(result) {
-  const plain = row(result?.rows, 'unprotected');
-  const shed = row(result?.rows, 'shedder');
-  const goodput = 'overload: with the load shedder at 3× capacity, goodput ≥ 90% of capacity';
-  const bound = result?.settings.timeoutMs / 10;
-  const latency = `overload: with the load shedder at 3× capacity, p99 of admitted requests ≤ ${bound} ms (a tenth of the client timeout)`;
+function overloadClaims(result, settings) {
+  const plain = row(result.rows, 'unprotected');
+  const shed = row(result.rows, 'shedder');
+  const goodput = `overload: with the load shedder at ${settings.loadFactor}× capacity, goodput ≥ 90% of capacity`;
+  const bound = settings.timeoutMs / 10;
+  const latency = `overload: with the load shedder at ${settings.loadFactor}× capacity, p99 of admitted requests ≤ ${bound} ms (a tenth of the client timeout)`;
   if (plain === undefined || shed === undefined) {
     return [goodput, latency].map((claim) => ({ claim, holds: false, measured: 'not measured' }));
   }
@@ -98,16 +98,25 @@ function overloadClaims(result) {
   ];
 }
 
-/** `[{ claim, holds, measured }]` for the families that ran. */
-export function httpVerdicts(results) {
-  const of = (id) => results.find((r) => r.family.id === id)?.result;
+/**
+ * `[{ claim, holds, measured }]` for the families that ran; a family whose run failed has its
+ * claims reported as not measured.
+ */
+export function httpVerdicts(results, settings) {
+  const ran = (id) => results.find((r) => r.family.id === id)?.result;
+  const of = (id) => {
+    const result = ran(id);
+    return result?.error === undefined ? result : { rows: [] };
+  };
   const out = [];
-  if (of('http-fastify') !== undefined) {
+  if (ran('http-fastify') !== undefined) {
     const claim =
       'fastify: fastifyPlugin (shedder + rate limiter) keeps ≥ 90% of bare fastify’s req/s';
     out.push(throughputBudget(claim, of('http-fastify').rows, 'bulwark', 0.9));
   }
-  if (of('http-node') !== undefined) out.push(propagationCost(of('http-node').rows));
-  if (of('http-overload') !== undefined) out.push(...overloadClaims(of('http-overload')));
+  if (ran('http-node') !== undefined) out.push(propagationCost(of('http-node').rows));
+  if (ran('http-overload') !== undefined) {
+    out.push(...overloadClaims(of('http-overload'), settings.overload));
+  }
   return out;
 }
