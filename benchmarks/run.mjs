@@ -1,7 +1,7 @@
 /**
  * bulwark's benchmark suite: bulwark and its peers side by side, each family in a fresh process
  * of its own, reported as ratios to a bare `await fn()` measured in the same rounds, then the
- * scale cases, each measurement in a fresh process.
+ * scale cases, each measurement in a fresh process, then the HTTP families on real sockets.
  * `node --expose-gc benchmarks/run.mjs --help` lists the options.
  */
 
@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { httpFamilies, httpMarkdown, runHttp } from './http/index.mjs';
 import { benchDir, environment } from './lib/env.mjs';
 import { microFamilies } from './lib/families.mjs';
 import { runFamilyInChild } from './lib/micro.mjs';
@@ -20,7 +21,7 @@ import {
   markdownReport,
 } from './lib/report.mjs';
 import { runScaleFamily, scaleFamilies } from './lib/scale.mjs';
-import { withProofs } from './lib/sections.mjs';
+import { HTTP_BLOCK, replacingBlock, withBlocks } from './lib/sections.mjs';
 
 const usage = `usage: node --expose-gc benchmarks/run.mjs [options]
   --filter TEXT      run only families whose id contains TEXT (repeatable, or comma-separated)
@@ -28,9 +29,10 @@ const usage = `usage: node --expose-gc benchmarks/run.mjs [options]
   --markdown [FILE]  write a Markdown report (default: benchmarks/RESULTS.md)
   --rounds N         measurement rounds per case, fastest kept (default 5)
   --time MS          minimum CPU time per measurement round (default 200)
-  --quick            1 round of 100 ms, scale counts ÷10: a smoke test, not a result
+  --quick            1 round of 100 ms, scale counts ÷10, short HTTP runs: a smoke test, not a result
   --no-scale         skip the scale cases (child processes)
-  --strict           exit with status 1 when a budget fails
+  --no-http          skip the HTTP families (real servers on loopback, about 3 minutes)
+  --strict           exit with status 1 when a budget fails or an HTTP claim does not hold
   --list             list the families and exit`;
 
 function parse(argv) {
@@ -42,6 +44,8 @@ function parse(argv) {
     timeMs: 200,
     scaleFactor: 1,
     scale: true,
+    http: true,
+    quick: false,
     strict: false,
     list: false,
   };
@@ -74,9 +78,13 @@ function parse(argv) {
         options.rounds = 1;
         options.timeMs = 100;
         options.scaleFactor = 0.1;
+        options.quick = true;
         break;
       case '--no-scale':
         options.scale = false;
+        break;
+      case '--no-http':
+        options.http = false;
         break;
       case '--strict':
         options.strict = true;
@@ -120,13 +128,14 @@ const selected = (family) =>
   options.filter.length === 0 || options.filter.some((f) => family.id.includes(f));
 const micro = microFamilies.filter(selected);
 const scale = options.scale ? scaleFamilies.filter(selected) : [];
+const http = options.http ? httpFamilies.filter(selected) : [];
 
 if (options.list) {
-  for (const f of [...microFamilies, ...scaleFamilies])
+  for (const f of [...microFamilies, ...scaleFamilies, ...httpFamilies])
     console.log(`${f.id.padEnd(24)} ${f.title}`);
   process.exit(0);
 }
-if (micro.length + scale.length === 0) {
+if (micro.length + scale.length + http.length === 0) {
   console.error(`no family matches --filter ${options.filter.join(',')}; try --list`);
   process.exit(2);
 }
@@ -160,27 +169,38 @@ for (const family of scale) {
 const microRows = families.filter((f) => !f.family.script).flatMap((f) => f.rows);
 const scaleRows = families.filter((f) => f.family.script).flatMap((f) => f.rows);
 const budgets = evaluateBudgets(microRows, scaleRows);
-console.log('\nbudgets (ratios to the bare call measured in the same run)');
-console.log(budgets.length > 0 ? budgetTable(budgets) : '  none in the selected families');
+if (families.length > 0) {
+  console.log('\nbudgets (ratios to the bare call measured in the same run)');
+  console.log(budgets.length > 0 ? budgetTable(budgets) : '  none in the selected families');
+}
+const httpRun = http.length > 0 ? await runHttp(http, options, log) : undefined;
 console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 
-const report = { env, options, families, budgets };
+const report = { env, options, families, budgets, http: httpRun };
 if (options.json !== undefined) {
   write(options.json, `${JSON.stringify(toJson(report), null, 2)}\n`);
   console.log(`wrote ${options.json}`);
 }
 if (options.markdown !== undefined) {
-  write(options.markdown, withProofs(options.markdown, markdownReport(report)));
+  const fresh = httpRun === undefined ? {} : { [HTTP_BLOCK]: httpMarkdown(httpRun, env) };
+  // A run of only HTTP families leaves the micro report in the file as it was.
+  const text =
+    families.length > 0
+      ? withBlocks(options.markdown, markdownReport(report), fresh)
+      : replacingBlock(options.markdown, HTTP_BLOCK, fresh[HTTP_BLOCK]);
+  write(options.markdown, text);
   console.log(`wrote ${options.markdown}`);
 }
-process.exit(options.strict && budgets.some((b) => b.status === 'FAIL') ? 1 : 0);
+const failed =
+  budgets.some((b) => b.status === 'FAIL') || httpRun?.verdicts.some((v) => !v.holds) === true;
+process.exit(options.strict && failed ? 1 : 0);
 
 function write(path, text) {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, text);
 }
 
-function toJson({ env, options, families, budgets }) {
+function toJson({ env, options, families, budgets, http }) {
   return {
     env,
     options: { ...options, filter: options.filter },
@@ -194,5 +214,6 @@ function toJson({ env, options, families, budgets }) {
       })),
     })),
     budgets,
+    http,
   };
 }
