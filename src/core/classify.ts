@@ -1,5 +1,6 @@
 import type { Outcome } from './outcome.js';
 import { describe } from './policy.js';
+import { isPromiseAnswer } from './validate.js';
 
 /**
  * What an outcome means to the caller: 'success' (a good result, or a failure that says
@@ -35,12 +36,7 @@ export function classOf(
     return answer;
   }
   const cause = outcome.ok ? undefined : { cause: outcome.error };
-  if (
-    (typeof answer === 'object' || typeof answer === 'function') &&
-    answer !== null &&
-    typeof (answer as { then?: unknown }).then === 'function'
-  ) {
-    Promise.resolve(answer).catch(ignore);
+  if (isPromiseAnswer(answer)) {
     throw new TypeError(
       `${policy}: the call's "classify" returned a promise; it must decide synchronously`,
       cause,
@@ -51,5 +47,3 @@ export function classOf(
     cause,
   );
 }
-
-function ignore(): void {}

@@ -143,18 +143,29 @@ export function verdict(
   outcome?: Outcome,
 ): boolean {
   if (typeof answer === 'boolean') return answer;
-  if (
-    (typeof answer === 'object' || typeof answer === 'function') &&
-    answer !== null &&
-    typeof (answer as { then?: unknown }).then === 'function'
-  ) {
-    Promise.resolve(answer).catch(ignore);
+  if (isPromiseAnswer(answer)) {
     throw new TypeError(
       `${policy}: option "${option}" returned a promise; it must decide synchronously and return a boolean`,
       outcome === undefined || outcome.ok ? undefined : { cause: outcome.error },
     );
   }
   return Boolean(answer);
+}
+
+/**
+ * Whether a callback that must decide on the spot answered with a promise instead; if so, the
+ * promise's own rejection, which nobody will await, is marked handled.
+ */
+export function isPromiseAnswer(answer: unknown): boolean {
+  if (
+    (typeof answer !== 'object' && typeof answer !== 'function') ||
+    answer === null ||
+    typeof (answer as { then?: unknown }).then !== 'function'
+  ) {
+    return false;
+  }
+  Promise.resolve(answer).catch(ignore);
+  return true;
 }
 
 function ignore(): void {}
