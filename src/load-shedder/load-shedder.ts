@@ -72,6 +72,9 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
     throw error;
   });
 
+  /** By rank: what gives back a slot taken by `tryAcquire`, made once per policy. */
+  readonly #releasers = priorities.map((_, rank) => (): void => this.#release(rank));
+
   constructor(options: LoadShedderOptions) {
     const opts = checkOptions<LoadShedderOptions>('loadShedder', options);
     super('load-shedder', opts.name);
@@ -184,6 +187,27 @@ export class LoadShedderPolicy extends BasePolicy<LoadShedderEvents> {
     if (this.#adaptive !== undefined) return this.#runTimed(context, index, rank, this.#running);
     // Handlers made once per policy: the free-slot path allocates nothing of its own.
     return next(context, index + 1).then(this.#onValue[rank], this.#onError[rank]);
+  }
+
+  /**
+   * Takes a slot for a call of `priority` at once, as `execute` would for a call that finds one
+   * free, and returns what gives it back (call it exactly once). Undefined, having changed
+   * nothing, when the call would not simply start now (it would queue or be shed), when the
+   * limit is adaptive (calls are timed), or when someone listens to execution events: `execute`
+   * decides those. For server adapters, which hold a slot until a response closes. @internal
+   */
+  tryAcquire(priority: Priority): (() => void) | undefined {
+    if (this.#adaptive !== undefined || this.#queued > 0 || this.events.executionInterest !== 0)
+      return undefined;
+    const rank = rankOf[priority];
+    if (rank >= firstSheddable && this.#sampler?.underPressure === true) return undefined;
+    const limit = this.#fixed;
+    if (this.#running >= limit) return undefined;
+    if (this.#running / (limit + this.queueLimit) >= this.#bars[rank]!) return undefined;
+    this.#running++;
+    this.#runningBy[rank]!++;
+    this.#codel?.idle();
+    return this.#releasers[rank];
   }
 
   /**

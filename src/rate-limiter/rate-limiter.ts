@@ -353,6 +353,62 @@ export class RateLimiterPolicy extends BasePolicy<RateLimiterEvents> {
     if (this.events.enabled) this.events.emit('evicted', { key });
   };
 
+  /**
+   * `consume`, decided synchronously when the limiter needs no store to answer (its built-in
+   * memory store, or `limit: 0`): the same decision and events, without the promise. Undefined
+   * when a store of the user's must be asked; use `consume` then. Throws what `consume` would
+   * reject with. For server adapters, which decide on every request. @internal
+   */
+  consumeNow(request?: RateLimitRequest): RateLimitDecision | undefined {
+    if (this.#memory === undefined && this.limit !== 0) return undefined;
+    const { key, cost } = this.#read('consume', request);
+    return this.#decideHere(key, cost, true);
+  }
+
+  /** The request's key and cost, checked. */
+  #read(
+    method: 'consume' | 'peek',
+    request: RateLimitRequest | undefined,
+  ): { key: string | undefined; cost: number } {
+    const req = checkOptions<RateLimitRequest>(`${this.name}.${method}`, request);
+    const key = req.key;
+    if (key !== undefined && typeof key !== 'string') {
+      throw new TypeError(
+        `${this.name}: ${method}() option "key" must be a string (got ${describe(key)})`,
+      );
+    }
+    const cost = req.cost ?? (this.#costOf === undefined ? this.#fixedCost : 1);
+    if (!this.#fits(cost)) throw this.#costError(cost, `${method}() got a cost of`);
+    return { key, cost };
+  }
+
+  /** A decision made in process: undefined when the store is the user's. */
+  #decideHere(
+    key: string | undefined,
+    cost: number,
+    consume: boolean,
+  ): RateLimitDecision | undefined {
+    if (this.limit === 0) {
+      if (consume && this.events.enabled)
+        this.events.emit('limited', { key, retryAfterMs: this.intervalMs });
+      return {
+        allowed: false,
+        remaining: 0,
+        retryAfterMs: this.intervalMs,
+        resetAfterMs: 0,
+        limit: 0,
+      };
+    }
+    const memory = this.#memory;
+    if (memory === undefined) return undefined;
+    const allowed = memory.decideNow(key, cost, this.#clock.now(), consume, 0);
+    const { remaining, retryAfterMs, resetAfterMs } = memory.verdict;
+    if (consume && !allowed && this.events.enabled) {
+      this.events.emit('limited', { key, retryAfterMs });
+    }
+    return { allowed, remaining, retryAfterMs, resetAfterMs, limit: this.limit };
+  }
+
   #decideFor(
     method: 'consume' | 'peek',
     request: RateLimitRequest | undefined,
@@ -360,60 +416,34 @@ export class RateLimiterPolicy extends BasePolicy<RateLimiterEvents> {
   ): Promise<RateLimitDecision> {
     let key: string | undefined;
     let cost: number;
+    let here: RateLimitDecision | undefined;
     try {
-      const req = checkOptions<RateLimitRequest>(`${this.name}.${method}`, request);
-      key = req.key;
-      if (key !== undefined && typeof key !== 'string') {
-        throw new TypeError(
-          `${this.name}: ${method}() option "key" must be a string (got ${describe(key)})`,
-        );
-      }
-      cost = req.cost ?? (this.#costOf === undefined ? this.#fixedCost : 1);
-      if (!this.#fits(cost)) throw this.#costError(cost, `${method}() got a cost of`);
+      ({ key, cost } = this.#read(method, request));
+      here = this.#decideHere(key, cost, consume);
     } catch (error) {
       return Promise.reject(error);
     }
-    const now = this.#clock.now();
-    if (this.limit === 0) {
-      if (consume && this.events.enabled)
-        this.events.emit('limited', { key, retryAfterMs: this.intervalMs });
-      return Promise.resolve({
-        allowed: false,
-        remaining: 0,
-        retryAfterMs: this.intervalMs,
-        resetAfterMs: 0,
-        limit: 0,
-      });
-    }
-    const memory = this.#memory;
-    if (memory === undefined) {
-      return this.#remote!.ask(key, cost, now, consume, 0).then(
-        (decision) => {
-          if (consume && !decision.allowed && this.events.enabled) {
-            this.events.emit('limited', { key, retryAfterMs: decision.retryAfterMs });
-          }
-          return decision;
-        },
-        (error: unknown) => {
-          if (this.events.enabled) this.events.emit('storeError', { key, error });
-          if (this.onStoreError === 'reject') throw error;
-          // Fail open: granted, as a call through execute would be, with nothing known.
-          return {
-            allowed: true,
-            remaining: 0,
-            retryAfterMs: 0,
-            resetAfterMs: 0,
-            limit: this.limit,
-          };
-        },
-      );
-    }
-    const allowed = memory.decideNow(key, cost, now, consume, 0);
-    const { remaining, retryAfterMs, resetAfterMs } = memory.verdict;
-    if (consume && !allowed && this.events.enabled) {
-      this.events.emit('limited', { key, retryAfterMs });
-    }
-    return Promise.resolve({ allowed, remaining, retryAfterMs, resetAfterMs, limit: this.limit });
+    if (here !== undefined) return Promise.resolve(here);
+    return this.#remote!.ask(key, cost, this.#clock.now(), consume, 0).then(
+      (decision) => {
+        if (consume && !decision.allowed && this.events.enabled) {
+          this.events.emit('limited', { key, retryAfterMs: decision.retryAfterMs });
+        }
+        return decision;
+      },
+      (error: unknown) => {
+        if (this.events.enabled) this.events.emit('storeError', { key, error });
+        if (this.onStoreError === 'reject') throw error;
+        // Fail open: granted, as a call through execute would be, with nothing known.
+        return {
+          allowed: true,
+          remaining: 0,
+          retryAfterMs: 0,
+          resetAfterMs: 0,
+          limit: this.limit,
+        };
+      },
+    );
   }
 }
 

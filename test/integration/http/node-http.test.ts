@@ -3,7 +3,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { healthRoutes, nodeHttpHandler } from '../../../src/adapters/http/index.js';
-import { bulkhead, fallback, healthRegistry, pipeline, retry } from '../../../src/index.js';
+import {
+  bulkhead,
+  fallback,
+  healthRegistry,
+  loadShedder,
+  pipeline,
+  retry,
+} from '../../../src/index.js';
 import { call } from './harness.js';
 
 const servers: Server[] = [];
@@ -30,46 +37,58 @@ async function serve(
   return (server.address() as AddressInfo).port;
 }
 
-describe('nodeHttpHandler', () => {
-  it('releases the slot of a handler that throws, and hands node the error (500 with captureRejections)', async () => {
-    const shedder = bulkhead({ limit: 1 });
-    const handler = nodeHttpHandler(
-      (request, response) => {
-        if (request.url === '/throw') throw new Error('boom');
-        response.end('fine');
-      },
-      { shedder },
-    );
-    const port = await serve(handler, { captureRejections: true });
-    expect((await call(port, '/throw')).status).toBe(500);
-    expect(shedder.running).toBe(0);
-    expect(await call(port, '/ok')).toMatchObject({ status: 200, body: 'fine' });
-  });
+/** Both kinds of shedder: a load shedder's free slot is taken without `execute`. */
+const shedders = [
+  { kind: 'bulkhead', make: () => bulkhead({ limit: 1 }) },
+  { kind: 'loadShedder', make: () => loadShedder({ limit: 1 }) },
+];
 
-  it('rejects the promise it returns with the error of an async handler, after releasing its slot', async () => {
-    const shedder = bulkhead({ limit: 1 });
-    const failure = new Error('async boom');
-    const handler = nodeHttpHandler(
-      async (request, response) => {
-        await Promise.resolve();
-        if (request.url === '/reject') throw failure;
-        response.end('fine');
-      },
-      { shedder },
-    );
-    const caught: unknown[] = [];
-    const port = await serve((request, response) =>
-      handler(request, response).catch((error: unknown) => {
-        caught.push(error);
-        response.statusCode = 500;
-        response.end();
-      }),
-    );
-    expect((await call(port, '/reject')).status).toBe(500);
-    expect(caught).toEqual([failure]);
-    expect(shedder.running).toBe(0);
-    expect((await call(port, '/ok')).status).toBe(200);
-  });
+describe('nodeHttpHandler', () => {
+  it.each(shedders)(
+    'releases the slot of a handler that throws, and hands node the error (500 with captureRejections), $kind',
+    async ({ make }) => {
+      const shedder = make();
+      const handler = nodeHttpHandler(
+        (request, response) => {
+          if (request.url === '/throw') throw new Error('boom');
+          response.end('fine');
+        },
+        { shedder },
+      );
+      const port = await serve(handler, { captureRejections: true });
+      expect((await call(port, '/throw')).status).toBe(500);
+      expect(shedder.running).toBe(0);
+      expect(await call(port, '/ok')).toMatchObject({ status: 200, body: 'fine' });
+    },
+  );
+
+  it.each(shedders)(
+    'rejects the promise it returns with the error of an async handler, after releasing its slot, $kind',
+    async ({ make }) => {
+      const shedder = make();
+      const failure = new Error('async boom');
+      const handler = nodeHttpHandler(
+        async (request, response) => {
+          await Promise.resolve();
+          if (request.url === '/reject') throw failure;
+          response.end('fine');
+        },
+        { shedder },
+      );
+      const caught: unknown[] = [];
+      const port = await serve((request, response) =>
+        handler(request, response).catch((error: unknown) => {
+          caught.push(error);
+          response.statusCode = 500;
+          response.end();
+        }),
+      );
+      expect((await call(port, '/reject')).status).toBe(500);
+      expect(caught).toEqual([failure]);
+      expect(shedder.running).toBe(0);
+      expect((await call(port, '/ok')).status).toBe(200);
+    },
+  );
 
   it('makes the signal only when read, and leaves no listener once the response is done', async () => {
     const counts: number[] = [];

@@ -4,7 +4,7 @@ import type { GracefulShutdown } from '../../../shutdown/shutdown.js';
 import type { RequestContext } from '../request-scope.js';
 import { writeAnswer } from './health-routes.js';
 import type { ServerPolicyOptions } from './options.js';
-import { type Driver, ServerPolicy } from './server-policy.js';
+import { type Driver, ServerPolicy, setHeader } from './server-policy.js';
 
 declare global {
   // Express's own extension point for typing `res.locals`.
@@ -22,6 +22,7 @@ const expressDriver: Driver<NextFunction> = {
     next();
   },
   respond: (response, answer) => writeAnswer(response, answer),
+  header: setHeader,
 };
 
 /**
@@ -36,7 +37,7 @@ export function expressMiddleware(options?: ServerPolicyOptions): RequestHandler
   const registered = new WeakSet<object>();
   return (request: Request, response: Response, next: NextFunction): void => {
     if (shutdown !== undefined) register(shutdown, request, registered);
-    policy.dispatch(request, response, expressDriver, next).then(undefined, next);
+    policy.dispatch(request, response, expressDriver, next)?.then(undefined, next);
   };
 }
 

@@ -29,6 +29,11 @@ const fastifyDriver: Driver<Hooked> = {
   respond: (_response, answer, hooked) => {
     hooked.reply.code(answer.status).headers(answer.headers).send(answer.body);
   },
+  // Through the reply, not the raw response: headers set on the raw response would make node
+  // merge fastify's own into them one `setHeader` at a time.
+  header: (_response, name, value, hooked) => {
+    hooked.reply.header(name, value);
+  },
 };
 
 /**
@@ -47,9 +52,8 @@ export function fastifyPlugin(options?: ServerPolicyOptions): FastifyPluginCallb
       app.decorateRequest('bulwark', null as unknown as RequestContext);
     }
     app.addHook('onRequest', (request, reply, next) => {
-      policy
-        .dispatch(request.raw, reply.raw, fastifyDriver, { request, reply, done: next })
-        .then(undefined, next);
+      const hooked = { request, reply, done: next };
+      policy.dispatch(request.raw, reply.raw, fastifyDriver, hooked)?.then(undefined, next);
     });
     if (propagate) app.addHook('preValidation', reenterScope);
     if (shutdown !== undefined) shutdown.server(app.server);

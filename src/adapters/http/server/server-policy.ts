@@ -3,6 +3,8 @@ import { type Priority, priorities } from '../../../core/context.js';
 import { ExecutionRejectedError } from '../../../core/errors.js';
 import { Pipeline } from '../../../core/pipeline.js';
 import { describe, type Policy } from '../../../core/policy.js';
+import { LoadShedderPolicy } from '../../../load-shedder/load-shedder.js';
+import { RateLimiterPolicy } from '../../../rate-limiter/rate-limiter.js';
 import type { RateLimitDecision } from '../../../rate-limiter/store.js';
 import { type RequestContext, requestScope } from '../request-scope.js';
 import { type Answer, budgetSpent, rateLimited, refusal } from './answers.js';
@@ -40,11 +42,26 @@ export interface Driver<T> {
   ): unknown;
   /** Sends a refusal or a health report. */
   respond(response: ServerResponse, answer: Answer, target: T): void;
+  /** Sets a header of the response an admitted request will send. */
+  header(response: ServerResponse, name: string, value: string, target: T): void;
+}
+
+/**
+ * What `dispatch` answers: a promise while something is left to settle, or undefined when the
+ * request was answered or handed on synchronously and nothing failed (no reaction to pay for).
+ * @internal
+ */
+export type Dispatched = Promise<void> | undefined;
+
+/** For `Driver.header` on node's own response. @internal */
+export function setHeader(response: ServerResponse, name: string, value: string): void {
+  response.setHeader(name, value);
 }
 
 const rawDriver: Driver<ContextHandler> = {
   proceed: (request, response, context, handler) => handler(request, response, context),
   respond: (response, answer) => writeAnswer(response, answer),
+  header: setHeader,
 };
 
 const resolved = Promise.resolve();
@@ -67,6 +84,10 @@ export class ServerPolicy {
   readonly settings: ServerSettings;
   /** The shutdown's guard, then the shedder: what admits a request, if anything does. */
   readonly #admission: Policy | undefined;
+  /** The admission when it is one of bulwark's load shedders: a free slot is taken without `execute`. */
+  readonly #shedder: LoadShedderPolicy | undefined;
+  /** The rate limiter when it is one of bulwark's: it may decide without a promise. */
+  readonly #limiter: RateLimiterPolicy | undefined;
   readonly #fields: RateLimitFields | undefined;
 
   constructor(options?: ServerPolicyOptions) {
@@ -78,7 +99,9 @@ export class ServerPolicy {
       guard !== undefined && shedder !== undefined
         ? new Pipeline([guard, shedder])
         : (guard ?? shedder);
+    this.#shedder = this.#admission instanceof LoadShedderPolicy ? this.#admission : undefined;
     const limiter = settings.rateLimiter;
+    this.#limiter = limiter instanceof RateLimiterPolicy ? limiter : undefined;
     this.#fields =
       limiter === undefined
         ? undefined
@@ -96,7 +119,7 @@ export class ServerPolicy {
     response: ServerResponse,
     handler: ContextHandler,
   ): Promise<void> {
-    return this.dispatch(request, response, rawDriver, handler);
+    return this.dispatch(request, response, rawDriver, handler) ?? resolved;
   }
 
   /** `handle` for any adapter. @internal */
@@ -105,7 +128,7 @@ export class ServerPolicy {
     response: ServerResponse,
     driver: Driver<T>,
     target: T,
-  ): Promise<void> {
+  ): Dispatched {
     const s = this.settings;
     try {
       if (s.health !== undefined && (request.method === 'GET' || request.method === 'HEAD')) {
@@ -120,14 +143,19 @@ export class ServerPolicy {
       const budget = budgetFrom(request.headers[s.deadlineHeader]);
       if (budget <= 0 || budget < s.minBudgetMs) {
         respond(response, budgetSpent, driver, target);
-        return resolved;
+        return undefined;
       }
       const deadline = Number.isNaN(budget) ? Number.POSITIVE_INFINITY : s.clock.now() + budget;
       const context = new ServerRequest(response, deadline, this.#priorityOf(request), s.clock);
       const limiter = s.rateLimiter;
       if (limiter === undefined) return this.#admit(request, response, context, driver, target);
+      const asked = { key: s.keyOf(request) };
+      const decided = this.#limiter?.consumeNow(asked);
+      if (decided !== undefined) {
+        return this.#limited(decided, request, response, context, driver, target);
+      }
       return limiter
-        .consume({ key: s.keyOf(request) })
+        .consume(asked)
         .then((decision) => this.#limited(decision, request, response, context, driver, target));
     } catch (error) {
       return Promise.reject(error);
@@ -141,15 +169,16 @@ export class ServerPolicy {
     context: ServerRequest,
     driver: Driver<T>,
     target: T,
-  ): Promise<void> {
+  ): Dispatched {
     const fields = this.#fields!;
     if (!decision.allowed) {
       respond(response, rateLimited(decision, fields), driver, target);
-      return resolved;
+      return undefined;
     }
     if (!response.headersSent) {
-      response.setHeader('ratelimit-policy', fields.policy);
-      response.setHeader('ratelimit', fields.current(decision.remaining, decision.resetAfterMs));
+      driver.header(response, 'ratelimit-policy', fields.policy, target);
+      const current = fields.current(decision.remaining, decision.resetAfterMs);
+      driver.header(response, 'ratelimit', current, target);
     }
     return this.#admit(request, response, context, driver, target);
   }
@@ -160,9 +189,15 @@ export class ServerPolicy {
     context: ServerRequest,
     driver: Driver<T>,
     target: T,
-  ): Promise<void> {
+  ): Dispatched {
     const admission = this.#admission;
     if (admission === undefined) return this.#proceed(request, response, context, driver, target);
+    // A client already gone goes through `execute`, whose signal refuses it.
+    if (this.#shedder !== undefined && !response.closed) {
+      const release = this.#shedder.tryAcquire(context.priority);
+      if (release !== undefined)
+        return this.#hold(release, request, response, context, driver, target);
+    }
     return new Promise<void>((resolve, reject) => {
       // Holds the slot until the response closes, or the handler fails. Run once: a retry or
       // hedge inside the shedder's pipeline gets the same outcome, never a second handler call.
@@ -170,10 +205,14 @@ export class ServerPolicy {
       const task = (): Promise<void> =>
         (attempt ??= new Promise<void>((release, fail) => {
           context.releaseOnClose(release);
-          this.#proceed(request, response, context, driver, target).then(resolve, (error) => {
-            fail(error);
-            reject(error);
-          });
+          const proceeded = this.#proceed(request, response, context, driver, target);
+          if (proceeded === undefined) resolve();
+          else {
+            proceeded.then(resolve, (error) => {
+              fail(error);
+              reject(error);
+            });
+          }
         }));
       const refused = (error: unknown): void => {
         if (attempt !== undefined) return;
@@ -200,21 +239,60 @@ export class ServerPolicy {
     });
   }
 
+  /**
+   * Runs an admitted request on a shedder slot already taken, as the task `#admit` hands the
+   * shedder does: the slot is held until the response closes, or given back when the handler
+   * fails; with no promise or closure of its own when the handler returns nothing.
+   */
+  #hold<T>(
+    release: () => void,
+    request: IncomingMessage,
+    response: ServerResponse,
+    context: ServerRequest,
+    driver: Driver<T>,
+    target: T,
+  ): Dispatched {
+    context.releaseOnClose(release);
+    let result: unknown;
+    try {
+      result = this.#run(request, response, context, driver, target);
+    } catch (error) {
+      context.release();
+      return Promise.reject(error);
+    }
+    if (result === undefined) return undefined;
+    return Promise.resolve(result).then(toVoid, (error: unknown) => {
+      context.release();
+      throw error;
+    });
+  }
+
   #proceed<T>(
     request: IncomingMessage,
     response: ServerResponse,
     context: ServerRequest,
     driver: Driver<T>,
     target: T,
-  ): Promise<void> {
+  ): Dispatched {
     try {
-      const result = this.settings.propagate
-        ? requestScope.run(context, driver.proceed, request, response, context, target)
-        : driver.proceed(request, response, context, target);
-      return result === undefined ? resolved : Promise.resolve(result).then(toVoid);
+      const result = this.#run(request, response, context, driver, target);
+      return result === undefined ? undefined : Promise.resolve(result).then(toVoid);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** Hands the request on to the adapter (inside the request scope when propagating); may throw. */
+  #run<T>(
+    request: IncomingMessage,
+    response: ServerResponse,
+    context: ServerRequest,
+    driver: Driver<T>,
+    target: T,
+  ): unknown {
+    return this.settings.propagate
+      ? requestScope.run(context, driver.proceed, request, response, context, target)
+      : driver.proceed(request, response, context, target);
   }
 
   #priorityOf(request: IncomingMessage): Priority {

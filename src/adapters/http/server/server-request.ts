@@ -57,6 +57,13 @@ export class ServerRequest implements ScopedRequest {
     this.#watch();
   }
 
+  /** Calls what `releaseOnClose` holds now, if it still holds it: once, whatever comes first. */
+  release(): void {
+    const release = this.#release;
+    this.#release = undefined;
+    release?.();
+  }
+
   #watch(): void {
     if (this.#watching) return;
     this.#watching = true;
@@ -74,9 +81,7 @@ export class ServerRequest implements ScopedRequest {
         ),
       );
     }
-    const release = this.#release;
-    this.#release = undefined;
-    release?.();
+    this.release();
   }
 }
 
