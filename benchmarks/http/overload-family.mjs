@@ -36,9 +36,7 @@ async function withServer(id, settings, pin, load, warm) {
 
 /**
  * `{ settings, capacityRps, capacity, unloaded, rows }`: each row one scenario at
- * `settings.loadFactor` × capacity, with its goodput as a share of capacity and `usefulCpu`,
- * the share of the server's CPU time that went to requests answered in time (which, unlike the
- * former, holds when other processes take turns on the server's core).
+ * `settings.loadFactor` × capacity, with its goodput as a share of capacity.
  */
 export async function runOverloadFamily(settings, pin, log) {
   const closed = { connections: settings.capacityConnections, pipelining: 1 };
@@ -50,8 +48,6 @@ export async function runOverloadFamily(settings, pin, log) {
     (url) => closedLoop(url, { ...closed, durationS: settings.warmupS }),
   );
   const capacityRps = capacity.rps;
-  // CPU seconds per request at capacity: what turns a server's CPU time into requests served.
-  const cpuPerRequest = capacity.serverCpu / capacityRps;
   log(`  capacity: ${capacityRps.toFixed(0)} req/s in a closed loop`);
 
   const open = (rate) => ({
@@ -81,7 +77,6 @@ export async function runOverloadFamily(settings, pin, log) {
         status: 'ok',
         ...result,
         ofCapacity: result.goodputRps / capacityRps,
-        usefulCpu: (result.goodputRps * cpuPerRequest) / result.serverCpu,
       });
       log(
         `  ${variant.id}: goodput ${result.goodputRps.toFixed(0)}/s, p99 ${result.p99Ms?.toFixed(0)} ms`,

@@ -30,7 +30,6 @@ const overloadColumns = [
   ['offered/s', (r) => int(r.offered === undefined ? undefined : r.offered / r.durationS)],
   ['goodput/s', (r) => int(r.goodputRps)],
   ['of capacity', (r) => pct(r.ofCapacity)],
-  ['useful CPU', (r) => pct(r.usefulCpu)],
   ['admitted p50', (r) => ms(r.p50Ms)],
   ['admitted p99', (r) => ms(r.p99Ms)],
   ['shed (503)', (r) => int(r.shed)],
@@ -81,7 +80,7 @@ export function httpTable(family, result, markdown = false) {
 export function verdictTable(verdicts, markdown = false) {
   const data = {
     head: ['result', 'claim', 'measured'],
-    body: verdicts.map((v) => [v.holds ? 'HOLDS' : 'FAILS', v.claim, v.measured]),
+    body: verdicts.map((v) => [v.status, v.claim, v.measured]),
   };
   return markdown ? markdownTable(data) : textTable(data);
 }
