@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchDir } from '../lib/env.mjs';
+import { markdownTable, textTable } from '../lib/report.mjs';
 
 const int = (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '—');
 const ms = (v) => (v === undefined ? '—' : `${v < 10 ? v.toFixed(1) : v.toFixed(0)} ms`);
@@ -45,21 +46,6 @@ function cells(columns, rows) {
     head: columns.map(([name]) => name),
     body: rows.map((row) => columns.map(([, get]) => get(row))),
   };
-}
-
-function textTable({ head, body }) {
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  const line = (r) => `  ${r.map((c, i) => c.padEnd(widths[i])).join('  ')}`.trimEnd();
-  return [line(head), ...body.map(line)].join('\n');
-}
-
-function markdownTable({ head, body }) {
-  const esc = (c) => c.replaceAll('|', '\\|');
-  return [
-    `| ${head.map(esc).join(' | ')} |`,
-    `| ${head.map(() => '---').join(' | ')} |`,
-    ...body.map((r) => `| ${r.map(esc).join(' | ')} |`),
-  ].join('\n');
 }
 
 /** The rows of a family's result as a table; the overload family adds its reference rows. */

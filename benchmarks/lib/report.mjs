@@ -158,13 +158,13 @@ function cells(columns, rows) {
   };
 }
 
-function textTable({ head, body }) {
+export function textTable({ head, body }) {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
   const line = (r) => `  ${r.map((c, i) => c.padEnd(widths[i])).join('  ')}`.trimEnd();
   return [line(head), ...body.map(line)].join('\n');
 }
 
-function markdownTable({ head, body }) {
+export function markdownTable({ head, body }) {
   const esc = (c) => c.replaceAll('|', '\\|');
   return [
     `| ${head.map(esc).join(' | ')} |`,

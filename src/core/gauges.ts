@@ -45,10 +45,11 @@ export interface GaugeSource {
 
 /**
  * The sources that registered, held weakly: a policy nobody uses any more is collected as
- * usual, and its entry is dropped at the next read or the next growth of the set.
+ * usual, and its entry is dropped at the next read or the next growth of the list. A plain
+ * array: a Set's entry cost about 50 bytes more per policy.
  */
-const sources = new Set<WeakRef<GaugeSource>>();
-/** Dead entries are swept when the set reaches this size, so it stays within twice the live. */
+let sources: WeakRef<GaugeSource>[] = [];
+/** Dead entries are swept when the list reaches this size, so it stays within twice the live. */
 let sweepAt = 64;
 /** Above zero while a keyed policy builds a key's policy: that one must not register. */
 let unregistered = 0;
@@ -61,10 +62,10 @@ let unregistered = 0;
  */
 export function registerGauges(source: GaugeSource): void {
   if (unregistered > 0) return;
-  sources.add(new WeakRef(source));
-  if (sources.size >= sweepAt) {
+  sources.push(new WeakRef(source));
+  if (sources.length >= sweepAt) {
     sweep();
-    sweepAt = Math.max(64, sources.size * 2);
+    sweepAt = Math.max(64, sources.length * 2);
   }
 }
 
@@ -79,7 +80,7 @@ export function withoutRegistration<T>(build: () => T): T {
 }
 
 function sweep(): void {
-  for (const ref of sources) if (ref.deref() === undefined) sources.delete(ref);
+  sources = sources.filter((ref) => ref.deref() !== undefined);
 }
 
 /** Every live source's state now, in the order the sources were made. @internal */
@@ -93,10 +94,7 @@ export function readAllGauges(): GaugeReading[] {
       readings.push({ policy, kind, gauge, value: code, labels, state });
     },
   };
-  for (const ref of sources) {
-    const source = ref.deref();
-    if (source === undefined) sources.delete(ref);
-    else source[readGauges](sink);
-  }
+  sweep();
+  for (const ref of sources) ref.deref()?.[readGauges](sink);
   return readings;
 }
