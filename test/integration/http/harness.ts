@@ -166,3 +166,12 @@ export function gate(): { promise: Promise<void>; open(): void } {
   });
   return { promise, open };
 }
+
+/** Waits, one event-loop turn at a time, for a condition that a socket event will make true. */
+export async function eventually(condition: () => boolean, what: string): Promise<void> {
+  const giveUp = Date.now() + 5000;
+  while (!condition()) {
+    if (Date.now() > giveUp) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}

@@ -2,16 +2,7 @@ import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerPolicyOptions } from '../../../src/adapters/http/index.js';
 import { loadShedder } from '../../../src/index.js';
-import { adapters, call, gate, type Running, type TestHandler } from './harness.js';
-
-/** Waits, one event-loop turn at a time, for a condition that a socket event will make true. */
-async function eventually(condition: () => boolean, what: string): Promise<void> {
-  const giveUp = Date.now() + 5000;
-  while (!condition()) {
-    if (Date.now() > giveUp) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
+import { adapters, call, eventually, gate, type Running, type TestHandler } from './harness.js';
 
 // The server takes a load shedder's free slot without going through `execute`; these check
 // that it is held and given back exactly as through `execute`.

@@ -15,16 +15,15 @@ import {
   timeout,
 } from '../../../src/index.js';
 import { VirtualClock } from '../../../src/testing/index.js';
-import { adapters, call, gate, type Running, splitRequest, type TestHandler } from './harness.js';
-
-/** Waits, one event-loop turn at a time, for a condition that a socket event will make true. */
-async function eventually(condition: () => boolean, what: string): Promise<void> {
-  const giveUp = Date.now() + 5000;
-  while (!condition()) {
-    if (Date.now() > giveUp) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
+import {
+  adapters,
+  call,
+  eventually,
+  gate,
+  type Running,
+  splitRequest,
+  type TestHandler,
+} from './harness.js';
 
 describe.each(adapters)('server policy through $name', (adapter) => {
   const running: Running[] = [];
